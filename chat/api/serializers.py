@@ -1,0 +1,123 @@
+"""Request validation and the documented response shapes of the chat API (CONTRACT §4)."""
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from core.frames import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
+
+
+class SendMessageSerializer(serializers.Serializer):
+    receiver_id = serializers.IntegerField(min_value=1)
+    message = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    temp_id = serializers.CharField(required=False, allow_null=True, max_length=MAX_TEMP_ID_LENGTH)
+    attachment_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    def validate_message(self, value: str) -> str:
+        if len(value) > settings.CHAT_MAX_MESSAGE_LENGTH:
+            raise serializers.ValidationError(f"message is longer than {settings.CHAT_MAX_MESSAGE_LENGTH} characters")
+        return value
+
+
+class MarkReadSerializer(serializers.Serializer):
+    message_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                        max_length=MAX_IDS_PER_FRAME)
+    conversation_id = serializers.IntegerField(required=False, min_value=1)
+    sender_id = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs: dict) -> dict:
+        if len(attrs) != 1:
+            raise serializers.ValidationError("Provide message_ids, conversation_id, or sender_id")
+        return attrs
+
+
+class TypingSerializer(serializers.Serializer):
+    receiver_id = serializers.IntegerField(min_value=1)
+    is_typing = serializers.BooleanField(required=False, default=True)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=50)
+    before_id = serializers.IntegerField(required=False, min_value=1, allow_null=True, default=None)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=100_000, default=0)
+
+
+class OtherUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+    is_online = serializers.BooleanField()
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    sender = serializers.IntegerField()
+    sender_id = serializers.IntegerField()
+    sender_name = serializers.CharField()
+    sender_avatar = serializers.CharField(allow_null=True)
+    receiver = serializers.IntegerField()
+    receiver_id = serializers.IntegerField()
+    receiver_name = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    attachment = serializers.CharField(allow_null=True)
+    attachment_type = serializers.ChoiceField(choices=["image", "video", "audio", "document"], allow_null=True)
+    is_read = serializers.BooleanField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    timestamp = serializers.DateTimeField()
+    temp_id = serializers.CharField(allow_null=True)
+
+
+class QueuedSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    temp_id = serializers.CharField(allow_null=True)
+
+
+class ConversationSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    other_user = OtherUserSerializer()
+    last_message = serializers.CharField(allow_null=True)
+    last_message_at = serializers.DateTimeField(allow_null=True)
+    last_message_by_me = serializers.BooleanField()
+    unread_count = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class HistorySerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField(allow_null=True)
+    messages = MessageSerializer(many=True)
+    other_user = OtherUserSerializer()
+    has_more = serializers.BooleanField()
+
+
+class MarkReadResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    marked_count = serializers.IntegerField()
+    read_at = serializers.DateTimeField()
+
+
+class SuccessSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+
+
+class ConversationUnreadSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+    other_user_id = serializers.IntegerField()
+    other_user_name = serializers.CharField()
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    total_unread = serializers.IntegerField()
+    conversations = ConversationUnreadSerializer(many=True)
+
+
+class OnlineUsersSerializer(serializers.Serializer):
+    online_users = serializers.ListField(child=serializers.IntegerField())
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    code = serializers.CharField(required=False)

@@ -1,0 +1,153 @@
+"""The chat REST API (CONTRACT §4): validates, enqueues, and answers with the documented shapes."""
+from __future__ import annotations
+
+import uuid
+
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from chat import selectors, typing
+from chat.api import serializers as s
+from chat.api.filters import MessageFilter
+from core.errors import NotFound, from_dict
+from core.fanout import run_async
+from core.users import active_user_or_none, display_name
+from presence.selectors import online_among, online_contacts
+from workers.tasks import chat as chat_tasks
+
+
+class MessagePagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def wait_for(task, **kwargs) -> dict | None:
+    """Runs a task on the workers and waits briefly; None means it is queued but not done yet."""
+    result = task.apply_async(kwargs=kwargs)
+    try:
+        return result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)
+    except CeleryTimeout:
+        return None
+
+
+def raise_if_error(outcome: dict) -> dict:
+    if "error" in outcome:
+        raise from_dict(outcome)
+    return outcome
+
+
+class ChatViewSet(viewsets.GenericViewSet):
+    filterset_class = MessageFilter
+    pagination_class = MessagePagination
+    serializer_class = s.MessageSerializer
+
+    def get_queryset(self):
+        return selectors.message_list(self.request.user.pk)
+
+    def get_throttles(self):
+        if self.action == "create":
+            self.throttle_scope = "chat_send"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(request=s.SendMessageSerializer,
+                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: s.ErrorSerializer, 404: s.ErrorSerializer})
+    def create(self, request):
+        data = s.SendMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        temp_id = fields.get("temp_id")
+        run_async(typing.stop_typing(user_id=request.user.pk, user_name=display_name(request.user),
+                                     partner_id=fields["receiver_id"], only_if_active=True))
+        outcome = wait_for(
+            chat_tasks.send_message,
+            sender_id=request.user.pk, receiver_id=fields["receiver_id"], text=fields["message"], temp_id=temp_id,
+            idempotency_key=f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}",
+            attachment_id=fields.get("attachment_id"),
+        )
+        if outcome is None:
+            return Response({"status": "queued", "temp_id": temp_id}, status=status.HTTP_202_ACCEPTED)
+        return Response(raise_if_error(outcome)["message"], status=status.HTTP_201_CREATED)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([selectors.message_payload(message) for message in page])
+
+    @extend_schema(responses={200: s.ConversationSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def conversations(self, request):
+        return Response(selectors.conversation_list(request.user.pk))
+
+    @extend_schema(parameters=[s.HistoryQuerySerializer], responses={200: s.HistorySerializer, 404: s.ErrorSerializer})
+    @action(detail=False, methods=["get"], url_path=r"conversation/(?P<user_id>[0-9]+)")
+    def conversation(self, request, user_id: str):
+        query = s.HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        other = active_user_or_none(int(user_id))
+        if other is None:
+            raise NotFound("User not found")
+        conversation = selectors.conversation_between(request.user.pk, other.pk)
+        messages, has_more = selectors.history(conversation=conversation, **query.validated_data) if conversation else ([], False)
+        return Response({
+            "conversation_id": conversation.pk if conversation else None,
+            "messages": [selectors.message_payload(message) for message in messages],
+            "other_user": selectors.other_user_payload(other, online_among([other.pk])),
+            "has_more": has_more,
+        })
+
+    @extend_schema(request=s.MarkReadSerializer, responses={200: s.MarkReadResultSerializer, 202: s.QueuedSerializer,
+                                                           400: s.ErrorSerializer, 404: s.ErrorSerializer})
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        data = s.MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = wait_for(chat_tasks.mark_read, reader_id=request.user.pk, **data.validated_data)
+        if outcome is None:
+            return Response({"status": "queued", "temp_id": None}, status=status.HTTP_202_ACCEPTED)
+        raise_if_error(outcome)
+        return Response({"success": True, "marked_count": outcome["count"], "read_at": outcome["read_at"]})
+
+    @extend_schema(request=s.TypingSerializer, responses={200: s.SuccessSerializer, 400: s.ErrorSerializer})
+    @action(detail=False, methods=["post"])
+    def typing(self, request):
+        data = s.TypingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        partner_id, user_id, user_name = data.validated_data["receiver_id"], request.user.pk, display_name(request.user)
+        if partner_id == user_id:
+            return Response({"error": "You cannot type to yourself", "code": "validation_error"}, status=400)
+        if not data.validated_data["is_typing"]:
+            run_async(typing.stop_typing(user_id=user_id, user_name=user_name, partner_id=partner_id, only_if_active=False))
+            return Response({"success": True})
+        if run_async(typing.start_typing(user_id=user_id, user_name=user_name, partner_id=partner_id)):
+            chat_tasks.record_typing.delay(user_id=user_id, partner_id=partner_id, is_typing=True)
+        chat_tasks.expire_typing.apply_async(
+            kwargs={"user_id": user_id, "user_name": user_name, "partner_id": partner_id},
+            countdown=settings.CHAT_TYPING_TTL_SECONDS + 0.5,
+        )
+        return Response({"success": True})
+
+    @extend_schema(responses={200: s.UnreadCountSerializer})
+    @action(detail=False, methods=["get"], url_path="unread-count")
+    def unread_count(self, request):
+        return Response(selectors.unread_summary(request.user.pk))
+
+    @extend_schema(responses={200: s.OnlineUsersSerializer})
+    @action(detail=False, methods=["get"], url_path="online-users")
+    def online_users(self, request):
+        return Response({"online_users": online_contacts(request.user.pk)})
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 404: s.ErrorSerializer})
+    @action(detail=False, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)/download",
+            url_name="attachment-download")
+    def download_attachment(self, request, attachment_id: str):
+        attachment = get_object_or_404(selectors.attachments_visible_to(request.user.pk), pk=int(attachment_id))
+        return selectors.attachment_response(attachment)

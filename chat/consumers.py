@@ -1,0 +1,134 @@
+"""`/ws/chat/`: validates frames and enqueues the work; typing goes straight to the channel layer."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat import typing
+from chat.services import validate_message_text
+from core.consumers import RealtimeConsumer
+from core.errors import NotFound, ValidationFailed
+from core.frames import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
+from core.users import active_user_or_none
+from presence.selectors import online_status_frame
+from workers.tasks import chat as chat_tasks
+
+# Receipts of messages that arrive in a burst (a pending replay) are acknowledged in one task.
+DELIVERY_ACK_DELAY_SECONDS = 0.005
+
+
+class ChatConsumer(RealtimeConsumer):
+    family = "chat"
+    default_frame_type = "message"
+    frame_handlers = {
+        "message": "handle_message",
+        "typing": "handle_typing",
+        "read_receipt": "handle_read_receipt",
+        "delivery_receipt": "handle_delivery_receipt",
+        "get_online_status": "handle_get_online_status",
+        "ping": "handle_ping",
+    }
+    rate_families = {"message": "message", "typing": "typing"}
+    silently_limited = frozenset({"typing"})
+
+    async def on_connected(self) -> None:
+        self.typing_timers: dict[int, asyncio.TimerHandle] = {}
+        self.unacknowledged: list[int] = []
+        self.enqueue(chat_tasks.deliver_pending, user_id=self.user_id, channel=self.channel_name)
+
+    async def on_disconnected(self) -> None:
+        self.acknowledge_delivery()
+        for partner_id in list(self.typing_timers):
+            await self.end_typing(partner_id, only_if_active=False)
+
+    async def handle_message(self, frame: dict) -> None:
+        receiver_id = parse_id(frame.get("receiver_id"), "receiver_id")
+        text = parse_text(frame.get("message"), "message")
+        attachment_id = parse_optional_id(frame.get("attachment_id"), "attachment_id")
+        temp_id = parse_temp_id(frame.get("temp_id"))
+        validate_message_text(text=text, has_attachment=attachment_id is not None)
+        if receiver_id == self.user_id:
+            raise ValidationFailed("You cannot send a message to yourself")
+        await self.end_typing(receiver_id, only_if_active=True)
+        self.enqueue(
+            chat_tasks.send_message,
+            sender_id=self.user_id, receiver_id=receiver_id, text=text, temp_id=temp_id,
+            idempotency_key=f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}",
+            attachment_id=attachment_id, reply_channel=self.channel_name,
+        )
+
+    async def handle_typing(self, frame: dict) -> None:
+        partner_id = parse_id(frame.get("receiver_id"), "receiver_id")
+        if partner_id == self.user_id:
+            raise ValidationFailed("You cannot type to yourself")
+        if not parse_bool(frame.get("is_typing"), "is_typing", default=True):
+            await self.end_typing(partner_id, only_if_active=False)
+            return
+        if await typing.start_typing(user_id=self.user_id, user_name=self.user_name, partner_id=partner_id):
+            self.enqueue(chat_tasks.record_typing, user_id=self.user_id, partner_id=partner_id, is_typing=True)
+        self.restart_typing_timer(partner_id)
+
+    def restart_typing_timer(self, partner_id: int) -> None:
+        if timer := self.typing_timers.pop(partner_id, None):
+            timer.cancel()
+        # A little after the key's TTL, so that the key has expired unless it was refreshed.
+        self.typing_timers[partner_id] = asyncio.get_running_loop().call_later(
+            settings.CHAT_TYPING_TTL_SECONDS + 0.25,
+            lambda: asyncio.ensure_future(self.typing_timed_out(partner_id)),
+        )
+
+    async def typing_timed_out(self, partner_id: int) -> None:
+        self.typing_timers.pop(partner_id, None)
+        await typing.expire_typing(user_id=self.user_id, user_name=self.user_name, partner_id=partner_id)
+
+    async def end_typing(self, partner_id: int, *, only_if_active: bool) -> None:
+        if timer := self.typing_timers.pop(partner_id, None):
+            timer.cancel()
+        await typing.stop_typing(
+            user_id=self.user_id, user_name=self.user_name, partner_id=partner_id, only_if_active=only_if_active
+        )
+
+    async def handle_read_receipt(self, frame: dict) -> None:
+        selectors = {
+            "message_ids": frame.get("message_ids"),
+            "conversation_id": frame.get("conversation_id"),
+            "sender_id": frame.get("sender_id"),
+        }
+        given = {name: value for name, value in selectors.items() if value is not None}
+        if len(given) != 1:
+            raise ValidationFailed("Provide message_ids, conversation_id, or sender_id")
+        (name, value), = given.items()
+        parsed = parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
+        self.enqueue(chat_tasks.mark_read, reader_id=self.user_id, reply_channel=self.channel_name, **{name: parsed})
+
+    async def handle_delivery_receipt(self, frame: dict) -> None:
+        if frame.get("message_ids") is not None:
+            message_ids = parse_id_list(frame["message_ids"], "message_ids")
+        else:
+            message_ids = [parse_id(frame.get("message_id"), "message_id", required_error="Provide message_id or message_ids")]
+        self.enqueue(chat_tasks.mark_delivered, receiver_id=self.user_id, message_ids=message_ids)
+
+    async def handle_get_online_status(self, frame: dict) -> None:
+        user_id = parse_id(frame.get("user_id"), "user_id")
+        await self.send_frame(await self.online_status(user_id))
+
+    @database_sync_to_async
+    def online_status(self, user_id: int) -> dict:
+        if active_user_or_none(user_id) is None:
+            raise NotFound("User not found")
+        return online_status_frame(viewer_id=self.user_id, user_id=user_id)
+
+    async def after_push(self, frame: dict) -> None:
+        """A message that reached a live socket of its receiver is delivered (CONTRACT §2)."""
+        if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:
+            if not self.unacknowledged:
+                asyncio.get_running_loop().call_later(DELIVERY_ACK_DELAY_SECONDS, self.acknowledge_delivery)
+            self.unacknowledged.append(frame["id"])
+
+    def acknowledge_delivery(self) -> None:
+        message_ids, self.unacknowledged = self.unacknowledged, []
+        if message_ids:
+            self.enqueue(chat_tasks.mark_delivered, receiver_id=self.user_id, message_ids=message_ids)

@@ -1,0 +1,164 @@
+"""Reads and payload shaping for chat. Every message leaves the server in `message_payload`'s shape."""
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.db.models import Case, F, Q, QuerySet, Sum, When
+from django.urls import reverse
+
+from chat.models import Attachment, ChatMessage, Conversation
+from core.timestamps import iso_z
+from core.users import avatar_url, display_name, user_summary
+from presence.selectors import online_among
+
+
+def messages_with_people() -> QuerySet[ChatMessage]:
+    return ChatMessage.objects.select_related("sender", "receiver", "attachment")
+
+
+def attachment_url(message: ChatMessage) -> str | None:
+    if message.attachment_id is None:
+        return None
+    return reverse("chat-attachment-download", args=[message.attachment_id])
+
+
+def message_payload(message: ChatMessage) -> dict:
+    """The union of the WebSocket `message` frame and the REST message (CONTRACT §2, §4)."""
+    return {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "sender": message.sender_id,
+        "sender_id": message.sender_id,
+        "sender_name": display_name(message.sender),
+        "sender_avatar": avatar_url(message.sender),
+        "receiver": message.receiver_id,
+        "receiver_id": message.receiver_id,
+        "receiver_name": display_name(message.receiver),
+        "message": message.message,
+        "attachment": attachment_url(message),
+        "attachment_type": message.attachment.attachment_type if message.attachment_id else None,
+        "is_read": message.is_read,
+        "read_at": iso_z(message.read_at),
+        "delivered_at": iso_z(message.delivered_at),
+        "timestamp": iso_z(message.timestamp),
+        "temp_id": message.temp_id,
+    }
+
+
+def message_frame(message: ChatMessage, frame_type: str = "message") -> dict:
+    return {"type": frame_type, **message_payload(message)}
+
+
+def pending_messages(*, user_id: int, limit: int) -> list[ChatMessage]:
+    """Messages to the user not yet delivered to any of their devices, oldest first."""
+    return list(messages_with_people().filter(receiver_id=user_id, delivered_at__isnull=True).order_by("id")[:limit])
+
+
+def conversation_between(user_a: int, user_b: int) -> Conversation | None:
+    low, high = sorted((user_a, user_b))
+    return Conversation.objects.filter(participant1_id=low, participant2_id=high).first()
+
+
+def conversations_of(user_id: int) -> QuerySet[Conversation]:
+    return (
+        Conversation.objects.filter(Q(participant1_id=user_id) | Q(participant2_id=user_id))
+        .select_related("participant1", "participant2", "last_message")
+        .order_by("-last_message_at", "-updated_at", "-id")
+    )
+
+
+def conversation_of_user(*, user_id: int, conversation_id: int) -> Conversation | None:
+    return conversations_of(user_id).filter(pk=conversation_id).first()
+
+
+def unread_count_for(conversation: Conversation, user_id: int) -> int:
+    return getattr(conversation, conversation.unread_field_for(user_id))
+
+
+def total_unread(user_id: int) -> int:
+    mine = Case(When(participant1_id=user_id, then=F("participant1_unread_count")), default=F("participant2_unread_count"))
+    total = Conversation.objects.filter(Q(participant1_id=user_id) | Q(participant2_id=user_id)).aggregate(total=Sum(mine))
+    return total["total"] or 0
+
+
+def unread_count_frame(conversation: Conversation, user_id: int) -> dict:
+    return {
+        "type": "unread_count",
+        "total_unread": total_unread(user_id),
+        "conversation_id": conversation.pk,
+        "unread_count": unread_count_for(conversation, user_id),
+    }
+
+
+def contact_ids(user_id: int) -> list[int]:
+    """Everyone who shares a conversation with the user."""
+    pairs = Conversation.objects.filter(Q(participant1_id=user_id) | Q(participant2_id=user_id)).values_list(
+        "participant1_id", "participant2_id"
+    )
+    return sorted({a if b == user_id else b for a, b in pairs})
+
+
+def history(*, conversation: Conversation, limit: int, before_id: int | None, offset: int) -> tuple[list[ChatMessage], bool]:
+    """Newest first; `before_id` is the cursor. Returns the page and whether more is older."""
+    messages = messages_with_people().filter(conversation=conversation).order_by("-id")
+    if before_id is not None:
+        messages = messages.filter(id__lt=before_id)
+    page = list(messages[offset : offset + limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def other_user_payload(user, online_ids: set[int]) -> dict:
+    return {**user_summary(user), "is_online": user.pk in online_ids}
+
+
+def conversation_list(user_id: int) -> list[dict]:
+    conversations = list(conversations_of(user_id))
+    others = [c.participant2 if c.participant1_id == user_id else c.participant1 for c in conversations]
+    online_ids = online_among([other.pk for other in others])
+    return [
+        {
+            "conversation_id": conversation.pk,
+            "other_user": other_user_payload(other, online_ids),
+            "last_message": conversation.last_message.message if conversation.last_message else None,
+            "last_message_at": iso_z(conversation.last_message_at),
+            "last_message_by_me": bool(conversation.last_message and conversation.last_message.sender_id == user_id),
+            "unread_count": unread_count_for(conversation, user_id),
+            "updated_at": iso_z(conversation.updated_at),
+        }
+        for conversation, other in zip(conversations, others)
+    ]
+
+
+def unread_summary(user_id: int) -> dict:
+    rows = [
+        {
+            "conversation_id": conversation.pk,
+            "unread_count": unread_count_for(conversation, user_id),
+            "other_user_id": other.pk,
+            "other_user_name": display_name(other),
+        }
+        for conversation in conversations_of(user_id)
+        for other in [conversation.participant2 if conversation.participant1_id == user_id else conversation.participant1]
+        if unread_count_for(conversation, user_id)
+    ]
+    return {"total_unread": sum(row["unread_count"] for row in rows), "conversations": rows}
+
+
+def message_list(user_id: int) -> QuerySet[ChatMessage]:
+    """Every message the user sent or received, for the filtered list endpoint."""
+    return messages_with_people().filter(Q(sender_id=user_id) | Q(receiver_id=user_id)).order_by("-id")
+
+
+def attachments_visible_to(user_id: int) -> QuerySet[Attachment]:
+    """An upload is visible to its uploader and to both people of the message it is attached to."""
+    return Attachment.objects.filter(
+        Q(uploader_id=user_id) | Q(message__sender_id=user_id) | Q(message__receiver_id=user_id)
+    ).distinct()
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """Always a download, never rendered inline, so an upload cannot run as a page (PITFALLS 15)."""
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,240 @@
+"""Chat writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from chat import selectors
+from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
+from core.errors import Forbidden, NotFound, TooLarge, ValidationFailed
+from core.fanout import Push, push_on_commit
+from core.timestamps import iso_z
+from core.users import active_user_or_none, display_name
+
+
+def validate_message_text(*, text: str, has_attachment: bool) -> None:
+    if not text and not has_attachment:
+        raise ValidationFailed("message or attachment is required")
+    if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
+        raise TooLarge(f"message is longer than {settings.CHAT_MAX_MESSAGE_LENGTH} characters")
+
+
+def send_message(
+    *,
+    sender_id: int,
+    receiver_id: int,
+    text: str,
+    idempotency_key: str,
+    temp_id: str | None = None,
+    attachment_id: int | None = None,
+    reply_channel: str | None = None,
+) -> ChatMessage:
+    """Stores a message once per (sender, idempotency_key) and fans it out after commit."""
+    validate_message_text(text=text, has_attachment=attachment_id is not None)
+    if sender_id == receiver_id:
+        raise ValidationFailed("You cannot send a message to yourself")
+    existing = _stored_send(sender_id=sender_id, idempotency_key=idempotency_key)
+    if existing is not None:
+        _push_again(existing, reply_channel)
+        return existing
+    sender, receiver = active_user_or_none(sender_id), active_user_or_none(receiver_id)
+    if sender is None or receiver is None:
+        raise NotFound("Receiver not found")
+    if not import_string(settings.CHAT_MESSAGE_POLICY)(sender, receiver):
+        raise Forbidden("You may not message this user")
+    try:
+        with transaction.atomic():
+            message = _store_message(
+                sender=sender, receiver=receiver, text=text, temp_id=temp_id,
+                idempotency_key=idempotency_key, attachment_id=attachment_id,
+            )
+            conversation = _count_new_message(message)
+            _push_new_message(message, conversation, reply_channel)
+    except IntegrityError:
+        # A concurrent retry of the same send won the race: answer with its row.
+        existing = _stored_send(sender_id=sender_id, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
+        _push_again(existing, reply_channel)
+        return existing
+    return message
+
+
+def _stored_send(*, sender_id: int, idempotency_key: str) -> ChatMessage | None:
+    return selectors.messages_with_people().filter(sender_id=sender_id, idempotency_key=idempotency_key).first()
+
+
+def _store_message(*, sender, receiver, text, temp_id, idempotency_key, attachment_id) -> ChatMessage:
+    low, high = sorted((sender.pk, receiver.pk))
+    conversation, _ = Conversation.objects.get_or_create(participant1_id=low, participant2_id=high)
+    attachment = _claim_attachment(uploader_id=sender.pk, attachment_id=attachment_id) if attachment_id else None
+    message = ChatMessage.objects.create(
+        conversation=conversation, sender=sender, receiver=receiver, message=text,
+        temp_id=temp_id, idempotency_key=idempotency_key, attachment=attachment,
+    )
+    return message
+
+
+def _claim_attachment(*, uploader_id: int, attachment_id: int) -> Attachment:
+    attachment = (
+        Attachment.objects.select_for_update()
+        .filter(pk=attachment_id, uploader_id=uploader_id, message__isnull=True)
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("Attachment not found, not yours, or already attached")
+    return attachment
+
+
+def _count_new_message(message: ChatMessage) -> Conversation:
+    conversation = message.conversation
+    unread_field = conversation.unread_field_for(message.receiver_id)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message=message, last_message_at=message.timestamp, updated_at=timezone.now(),
+        **{unread_field: F(unread_field) + 1},
+    )
+    conversation.refresh_from_db()
+    return conversation
+
+
+def _push_new_message(message: ChatMessage, conversation: Conversation, reply_channel: str | None) -> None:
+    frame = selectors.message_frame(message)
+    pushes = [
+        Push(frame=frame, user_id=message.receiver_id),
+        Push(frame=frame, user_id=message.sender_id, exclude_channel=reply_channel),
+        Push(frame=selectors.unread_count_frame(conversation, message.receiver_id), user_id=message.receiver_id),
+    ]
+    if reply_channel:
+        pushes.insert(0, Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel))
+    push_on_commit(pushes)
+
+
+def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
+    """A retried send: confirm it again, and re-offer it to a receiver who may never have had it."""
+    pushes = []
+    if reply_channel:
+        pushes.append(Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel))
+    if message.delivered_at is None:
+        pushes.append(Push(frame=selectors.message_frame(message), user_id=message.receiver_id))
+    push_on_commit(pushes)
+
+
+@dataclass(frozen=True)
+class ChangedMessage:
+    id: int
+    sender_id: int
+    conversation_id: int
+
+
+def _update_returning(sql: str, params: list) -> list[ChangedMessage]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [ChangedMessage(*row) for row in cursor.fetchall()]
+
+
+def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> list[int]:
+    """Sets `delivered_at` where still null; the senders get `delivery_receipt`s. Idempotent."""
+    if not message_ids:
+        return []
+    with transaction.atomic():
+        delivered_at = timezone.now()
+        changed = _update_returning(
+            "UPDATE chat_message SET delivered_at = %s"
+            " WHERE receiver_id = %s AND id = ANY(%s) AND delivered_at IS NULL"
+            " RETURNING id, sender_id, conversation_id",
+            [delivered_at, receiver_id, list(message_ids)],
+        )
+        push_on_commit(
+            Push(
+                frame={"type": "delivery_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
+                       "delivered_at": iso_z(delivered_at)},
+                user_id=row.sender_id,
+            )
+            for row in changed
+        )
+    return [row.id for row in changed]
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    count: int
+    read_at: datetime
+
+
+def mark_read(
+    *,
+    reader_id: int,
+    message_ids: list[int] | None = None,
+    conversation_id: int | None = None,
+    sender_id: int | None = None,
+    reply_channel: str | None = None,
+) -> ReadResult:
+    """Marks the reader's received unread messages read, by exactly one selector (CONTRACT §2)."""
+    if sum(selector is not None for selector in (message_ids, conversation_id, sender_id)) != 1:
+        raise ValidationFailed("Provide message_ids, conversation_id, or sender_id")
+    if conversation_id is not None and selectors.conversation_of_user(user_id=reader_id, conversation_id=conversation_id) is None:
+        raise NotFound("Conversation not found")
+    column, value = (
+        ("id", list(message_ids)) if message_ids is not None
+        else ("conversation_id", [conversation_id]) if conversation_id is not None
+        else ("sender_id", [sender_id])
+    )
+    read_at = timezone.now()
+    with transaction.atomic():
+        changed = _update_returning(
+            "UPDATE chat_message SET is_read = TRUE, read_at = %s, delivered_at = COALESCE(delivered_at, %s)"
+            f" WHERE receiver_id = %s AND is_read = FALSE AND {column} = ANY(%s)"
+            " RETURNING id, sender_id, conversation_id",
+            [read_at, read_at, reader_id, value],
+        )
+        conversations = _uncount_read_messages(reader_id=reader_id, changed=changed)
+        _push_read(reader_id=reader_id, read_at=read_at, changed=changed, conversations=conversations)
+        if reply_channel:
+            push_on_commit([Push(frame={"type": "read_receipt_sent", "count": len(changed)}, channel=reply_channel)])
+    return ReadResult(count=len(changed), read_at=read_at)
+
+
+def _uncount_read_messages(*, reader_id: int, changed: list[ChangedMessage]) -> list[Conversation]:
+    """Each message turns read once (the conditional UPDATE), so subtracting keeps counters exact."""
+    read_per_conversation: dict[int, int] = defaultdict(int)
+    for row in changed:
+        read_per_conversation[row.conversation_id] += 1
+    conversations = list(Conversation.objects.filter(pk__in=read_per_conversation).order_by("pk"))
+    for conversation in conversations:
+        field = conversation.unread_field_for(reader_id)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            **{field: F(field) - read_per_conversation[conversation.pk]}
+        )
+        conversation.refresh_from_db()
+    return conversations
+
+
+def _push_read(*, reader_id: int, read_at: datetime, changed: list[ChangedMessage], conversations: list[Conversation]) -> None:
+    reader = active_user_or_none(reader_id)
+    reader_name = display_name(reader) if reader else ""
+    receipts = (
+        Push(
+            frame={"type": "read_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
+                   "reader_id": reader_id, "reader_name": reader_name, "read_at": iso_z(read_at)},
+            user_id=row.sender_id,
+        )
+        for row in changed
+    )
+    counts = (Push(frame=selectors.unread_count_frame(c, reader_id), user_id=reader_id) for c in conversations)
+    push_on_commit([*receipts, *counts])
+
+
+def record_typing(*, user_id: int, partner_id: int, is_typing: bool) -> None:
+    """Keeps the last typing activity per pair; callers write at most once per typing TTL."""
+    conversation = selectors.conversation_between(user_id, partner_id)
+    TypingIndicator.objects.update_or_create(
+        user_id=user_id, partner_id=partner_id,
+        defaults={"is_typing": is_typing, "last_activity_at": timezone.now(), "conversation": conversation},
+    )

@@ -1,0 +1,27 @@
+"""The ASGI entry point: HTTP goes to Django, sockets through origin check and token auth."""
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from chat.consumers import ChatConsumer  # noqa: E402
+from core.auth import QueryTokenAuthMiddleware  # noqa: E402
+from core.origin import OriginAllowListMiddleware  # noqa: E402
+
+websocket_urlpatterns = [
+    path("ws/chat/", ChatConsumer.as_asgi()),
+]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": OriginAllowListMiddleware(QueryTokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
+    }
+)

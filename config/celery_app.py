@@ -1,0 +1,34 @@
+"""The Celery app. Tasks live in `workers.tasks`; the beat schedule in `workers.schedule`."""
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import setup_logging, worker_process_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("erp_comm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["workers"])
+
+
+@setup_logging.connect
+def use_django_logging(**_kwargs) -> None:
+    """Celery keeps Django's logging config, so the token-redacting filter applies to workers too."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@worker_process_init.connect
+def open_connections_early(**_kwargs) -> None:
+    """Opens the database and channel-layer connections before the first task (PITFALLS 5)."""
+    from django.db import connection
+
+    from core.fanout import warm_up
+
+    connection.ensure_connection()
+    warm_up()

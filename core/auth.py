@@ -1,0 +1,57 @@
+"""Token authentication for REST (`Token`/`Bearer` header) and WebSocket (`?token=`)."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+
+_PREFIXES = ("token ", "bearer ")
+
+
+class TokenOrBearerAuthentication(TokenAuthentication):
+    """DRF's token auth, also accepting the `Bearer` keyword (CONTRACT §1)."""
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if header[:7].lower() == "bearer ":
+            request.META["HTTP_AUTHORIZATION"] = "Token " + header[7:]
+        return super().authenticate(request)
+
+
+def token_from_query_string(query_string: bytes) -> str | None:
+    values = parse_qs(query_string.decode("latin-1")).get("token")
+    if not values:
+        return None
+    token = values[0].strip()
+    if token.lower().startswith(_PREFIXES):
+        token = token.split(None, 1)[1] if " " in token else ""
+    return token or None
+
+
+@database_sync_to_async
+def user_for_token(key: str | None):
+    if not key:
+        return AnonymousUser()
+    token = Token.objects.select_related("user").filter(key=key).first()
+    if token is None or not token.user.is_active:
+        return AnonymousUser()
+    return token.user
+
+
+def token_is_valid(*, user_id: int, key: str) -> bool:
+    return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
+
+
+class QueryTokenAuthMiddleware:
+    """Puts the user of `?token=` into the scope; the consumer closes with 4001 if anonymous."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        key = token_from_query_string(scope.get("query_string", b""))
+        scope = dict(scope, user=await user_for_token(key), token_key=key)
+        return await self.app(scope, receive, send)

@@ -1,0 +1,190 @@
+"""The socket transport both endpoints share: auth, frame parsing, errors, rate limits, presence.
+
+Subclasses declare their frame handlers and stay thin: they validate and enqueue.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, ClassVar
+
+import orjson
+from channels.consumer import AsyncConsumer, get_handler_name
+from channels.exceptions import StopConsumer
+from django.conf import settings
+
+from core import ratelimit
+from core.errors import ClientError
+from core.fanout import SocketFamily, asend_control, user_group
+from core.timestamps import now_iso
+from core.users import display_name
+from presence import services as presence
+from workers.tasks.presence import announce
+
+logger = logging.getLogger(__name__)
+
+CLOSE_AUTH_FAILED = 4001
+CLOSE_TOO_MANY_CONNECTIONS = 4029
+SERVICE_UNAVAILABLE = "The service is temporarily unavailable; retry shortly"
+
+
+class RealtimeConsumer(AsyncConsumer):
+    family: ClassVar[SocketFamily]
+    default_frame_type: ClassVar[str | None] = None
+    # frame type -> handler method name
+    frame_handlers: ClassVar[dict[str, str]]
+    # frame type -> rate-limit family; anything unlisted counts as "other"
+    rate_families: ClassVar[dict[str, str]] = {}
+    silently_limited: ClassVar[frozenset[str]] = frozenset()
+
+    authenticated = False
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels 4.2+ awaits a thread hop (aclose_old_connections) before every handler; these
+        # handlers reach the ORM only through database_sync_to_async, which does that itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # Socket lifecycle ----------------------------------------------------------------------
+
+    async def websocket_connect(self, message: dict) -> None:
+        await self.send({"type": "websocket.accept"})
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.send_frame({"type": "error", "error": "Authentication failed", "code": "auth_failed"})
+            await self.send({"type": "websocket.close", "code": CLOSE_AUTH_FAILED})
+            return
+        self.authenticated = True
+        self.user_id, self.user_name = user.pk, display_name(user)
+        await self.channel_layer.group_add(user_group(self.user_id, self.family), self.channel_name)
+        await self.send_frame(await self.connection_frame())
+        await self.on_connected()
+        await self.touch_presence()
+        self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
+        await self.close_connections_over_cap()
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        if self.authenticated:
+            self.authenticated = False
+            self.heartbeat.cancel()
+            await self.channel_layer.group_discard(user_group(self.user_id, self.family), self.channel_name)
+            await self.on_disconnected()
+            try:
+                if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
+                    self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
+            except Exception:
+                # The sweep removes the entry later; the socket is gone either way.
+                logger.exception("presence cleanup failed for a closed socket")
+        raise StopConsumer()
+
+    async def connection_frame(self) -> dict:
+        return {"type": "connection", "status": "connected", "user_id": self.user_id, "timestamp": now_iso()}
+
+    async def on_connected(self) -> None:
+        """Hook: runs after the connection frame."""
+
+    async def on_disconnected(self) -> None:
+        """Hook: runs when an authenticated socket closes."""
+
+    # Presence ------------------------------------------------------------------------------
+
+    async def touch_presence(self) -> None:
+        if await presence.touch_connection(user_id=self.user_id, connection=self.channel_name):
+            self.enqueue(announce, user_id=self.user_id)
+
+    async def keep_presence_fresh(self) -> None:
+        """The server, not the client, keeps an open socket's user online."""
+        while True:
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
+            try:
+                await self.touch_presence()
+            except Exception:
+                logger.exception("presence heartbeat failed; retrying at the next beat")
+
+    async def close_connections_over_cap(self) -> None:
+        oldest = await presence.connections_over_cap(user_id=self.user_id, cap=settings.WS_MAX_CONNECTIONS_PER_USER)
+        for channel in oldest:
+            await asend_control(channel, "close", code=CLOSE_TOO_MANY_CONNECTIONS)
+
+    # Frames in -----------------------------------------------------------------------------
+
+    async def websocket_receive(self, message: dict) -> None:
+        if not self.authenticated:
+            return
+        frame: Any = None
+        try:
+            frame = self.parse_frame(message)
+            frame_type = frame.get("type", self.default_frame_type)
+            handler = self.frame_handlers.get(frame_type) if isinstance(frame_type, str) else None
+            if handler is None:
+                raise ClientError(f"Unknown message type: {str(frame_type)[:64]}", code="unknown_type")
+            if not await self.within_rate_limit(frame_type):
+                if frame_type in self.silently_limited:
+                    return
+                raise ClientError("Rate limit exceeded; slow down", code="rate_limited")
+            await getattr(self, handler)(frame)
+        except ClientError as error:
+            await self.send_error(error, frame)
+        except Exception:
+            logger.exception("unexpected error handling a %s frame", self.family)
+            await self.send_error(ClientError("Internal server error", code="server_error"), frame)
+
+    def parse_frame(self, message: dict) -> dict:
+        text = message.get("text")
+        if text is None:
+            raise ClientError("Binary frames are not supported; send JSON text", code="invalid_frame")
+        if len(text) > settings.CHAT_MAX_FRAME_BYTES:
+            raise ClientError("Frame too large", code="too_large")
+        try:
+            frame = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise ClientError("Invalid JSON", code="invalid_json") from None
+        if not isinstance(frame, dict):
+            raise ClientError("A frame must be a JSON object", code="invalid_frame")
+        return frame
+
+    async def within_rate_limit(self, frame_type: str) -> bool:
+        family = self.rate_families.get(frame_type, "other")
+        return await ratelimit.allow(family=family, user_id=self.user_id, rate=settings.WS_RATE_LIMITS[family])
+
+    async def handle_ping(self, frame: dict) -> None:
+        await self.touch_presence()
+        await self.send_frame({"type": "pong", "timestamp": now_iso()})
+
+    # Frames out ----------------------------------------------------------------------------
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send({"type": "websocket.send", "text": orjson.dumps(frame).decode()})
+
+    async def send_error(self, error: ClientError, frame: Any) -> None:
+        reply = {"type": "error", **error.as_dict()}
+        temp_id = frame.get("temp_id") if isinstance(frame, dict) else None
+        if isinstance(temp_id, (str, int)) and not isinstance(temp_id, bool):
+            reply["temp_id"] = temp_id
+        await self.send_frame(reply)
+
+    async def push_frame(self, event: dict) -> None:
+        """Every frame from the fan-out module arrives here."""
+        if not self.authenticated or event.get("exclude_channel") == self.channel_name:
+            return
+        await self.send_frame(event["frame"])
+        await self.after_push(event["frame"])
+
+    async def after_push(self, frame: dict) -> None:
+        """Hook: runs after a pushed frame was written to the socket."""
+
+    async def socket_control(self, event: dict) -> None:
+        if event["action"] == "close":
+            await self.send({"type": "websocket.close", "code": event["code"]})
+
+    # Work --------------------------------------------------------------------------------
+
+    def enqueue(self, task, *, countdown: float | None = None, **kwargs: Any) -> None:
+        """Hands work to the workers; the broker being down becomes a retryable client error."""
+        try:
+            task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
+        except Exception:
+            logger.exception("could not enqueue %s", task.name)
+            raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None

@@ -1,0 +1,44 @@
+"""Errors a client may see: a machine-readable code (CONTRACT §2) and a human-readable text."""
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    code = "validation_error"
+    http_status = 400
+
+    def __init__(self, error: str, *, code: str | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        if code is not None:
+            self.code = code
+
+    def as_dict(self) -> dict:
+        return {"error": self.error, "code": self.code}
+
+
+class ValidationFailed(ClientError):
+    code = "validation_error"
+    http_status = 400
+
+
+class NotFound(ClientError):
+    code = "not_found"
+    http_status = 404
+
+
+class Forbidden(ClientError):
+    code = "forbidden"
+    http_status = 403
+
+
+class TooLarge(ClientError):
+    code = "too_large"
+    http_status = 400
+
+
+ERROR_BY_CODE = {cls.code: cls for cls in (ValidationFailed, NotFound, Forbidden, TooLarge)}
+
+
+def from_dict(payload: dict) -> ClientError:
+    """Rebuilds an error that a worker reported back as a task result."""
+    return ERROR_BY_CODE.get(payload.get("code"), ClientError)(payload["error"], code=payload.get("code"))

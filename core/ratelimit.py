@@ -1,0 +1,25 @@
+"""Per-user rate limits shared by every server process (a fixed window counter in Redis)."""
+from __future__ import annotations
+
+import time
+
+from core.redis import async_client
+
+_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'60/min' -> (60, 60)."""
+    count, _, unit = rate.partition("/")
+    return int(count), _UNITS[unit.strip().lower()]
+
+
+async def allow(*, family: str, user_id: int, rate: str) -> bool:
+    limit, window = parse_rate(rate)
+    bucket = int(time.time() // window)
+    key = f"ws:rate:{family}:{user_id}:{bucket}"
+    pipe = async_client().pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, window + 1)
+    count, _ = await pipe.execute()
+    return count <= limit

@@ -1,0 +1,27 @@
+"""Shared Redis clients: one pool per process for sync code, one per event loop for async code."""
+from __future__ import annotations
+
+import asyncio
+import functools
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+_async_clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+
+@functools.cache
+def sync_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, health_check_interval=30)
+
+
+def async_client() -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL, decode_responses=True, health_check_interval=30, max_connections=1000
+        )
+        _async_clients[loop] = client
+    return client

@@ -1,0 +1,108 @@
+"""Fixtures: real PostgreSQL (pytest-django's test database), real Redis, real processes."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from core.redis import sync_client
+from tests.support.stack import AsgiServer, CeleryWorker
+from tests.support.ws import WsClient
+
+_usernames = itertools.count(1)
+
+
+@dataclass
+class Stack:
+    server: AsgiServer
+    worker: CeleryWorker
+
+    @property
+    def http_url(self) -> str:
+        return self.server.http_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.server.ws_url
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker):
+    """One ASGI server and one Celery worker for the whole run, on the test database."""
+    worker = CeleryWorker()
+    server = AsgiServer()
+    yield Stack(server=server, worker=worker)
+    server.stop()
+    worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Each test starts with no presence, typing or rate-limit state (the broker lives elsewhere)."""
+    sync_client().flushdb()
+
+
+@dataclass
+class TestUser:
+    user: object
+    token: str
+
+    @property
+    def id(self) -> int:
+        return self.user.pk
+
+    def rest(self, stack: Stack) -> "RestClient":
+        return RestClient(stack.http_url, self.token)
+
+
+class RestClient:
+    def __init__(self, base_url: str, token: str | None) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Token {token}"
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.session.get(self.base_url + path, timeout=15, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.session.post(self.base_url + path, json=json, timeout=15, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.session.delete(self.base_url + path, timeout=15, **kwargs)
+
+
+@pytest.fixture
+def make_user(transactional_db):
+    def make(first_name: str = "Test", **fields) -> TestUser:
+        username = f"user{next(_usernames)}"
+        user = get_user_model().objects.create_user(
+            username=username, password="pw-" + username, first_name=first_name, **fields
+        )
+        return TestUser(user=user, token=Token.objects.create(user=user).key)
+
+    return make
+
+
+@pytest.fixture
+async def ws(stack):
+    """Opens sockets against the stack's server (or another, by `base_url`) and closes them after."""
+    clients: list[WsClient] = []
+
+    async def connect(user: TestUser | None, path: str = "/ws/chat/", *, token: str | None = None,
+                      base_url: str | None = None, expect_connected: bool = True, **kwargs) -> WsClient:
+        key = token if token is not None else (user.token if user else None)
+        client = await WsClient.connect(base_url or stack.ws_url, path, key, **kwargs)
+        clients.append(client)
+        if expect_connected:
+            await client.expect("connection")
+        return client
+
+    yield connect
+    for client in clients:
+        if client.close_code is None:
+            await client.close()

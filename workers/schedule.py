@@ -1,0 +1,13 @@
+"""The beat schedule."""
+from django.conf import settings
+
+from config.celery_app import app
+
+app.conf.beat_schedule = {
+    "presence-sweep-stale": {
+        "task": "presence.sweep_stale",
+        "schedule": settings.PRESENCE_SWEEP_SECONDS,
+        # A sweep that could not start in time is dropped: the next one covers it.
+        "options": {"expires": settings.PRESENCE_SWEEP_SECONDS},
+    },
+}
