@@ -25,7 +25,7 @@ def main() -> None:
         port=int(os.environ.get("PORT", "8000")),
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         ws_max_size=settings.CHAT_MAX_FRAME_BYTES,
         ws_per_message_deflate=False,
         proxy_headers=True,

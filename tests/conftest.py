@@ -38,6 +38,20 @@ def stack(django_db_setup, django_db_blocker):
     yield Stack(server=server, worker=worker)
     server.stop()
     worker.stop()
+    with django_db_blocker.unblock():
+        close_other_sessions()
+
+
+def close_other_sessions() -> None:
+    """Lets pytest-django drop the test database: killed processes' backends linger briefly, and
+    async tests hold connections of their own (Django keeps one per async context)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,10 @@ The server and worker processes that the end-to-end tests start get the same env
 """
 import os
 
+# Runs that share this machine (several developers, CI) each take a slot: their own test
+# database and their own Redis databases, so that one run's flush never touches another's state.
+SLOT = int(os.environ.get("TEST_SLOT", "0"))
+
 TEST_ENVIRONMENT = {
     "DEBUG": "false",
     "SECRET_KEY": "test-only-secret-key-not-for-production-0123456789",
@@ -12,10 +16,11 @@ TEST_ENVIRONMENT = {
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_comm"),
     # Application keys on one Redis database (flushed per test), the broker on another.
-    "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9"),
-    "CELERY_BROKER_URL": os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/8"),
-    "CELERY_RESULT_BACKEND": os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/8"),
-    "CHANNEL_LAYER_PREFIX": "asgitest",
+    "REDIS_URL": f"redis://127.0.0.1:6379/{2 + 2 * SLOT}",
+    "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{3 + 2 * SLOT}",
+    "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:6379/{3 + 2 * SLOT}",
+    # Pub/sub channels are global across Redis databases: the prefix keeps runs apart.
+    "CHANNEL_LAYER_PREFIX": f"asgitest{SLOT}",
     "PRESENCE_OFFLINE_GRACE_SECONDS": "1",
     "LOG_LEVEL": "INFO",
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
@@ -23,3 +28,6 @@ TEST_ENVIRONMENT = {
 os.environ.update(TEST_ENVIRONMENT)
 
 from config.settings import *  # noqa: E402,F401,F403
+from config.settings import DATABASES  # noqa: E402
+
+DATABASES["default"]["TEST"] = {"NAME": f"test_erp_comm_{SLOT}"}
