@@ -34,10 +34,9 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
-# Browser origins allowed to open a socket; a missing Origin (non-browser client) is allowed.
-WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or [
-    f"{scheme}://{host}" for host in ALLOWED_HOSTS if host != "*" for scheme in ("http", "https")
-]
+# Browser origins allowed to open a socket (full origins or host patterns, see core/origin.py);
+# a missing Origin (non-browser client) is allowed.
+WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or [host for host in ALLOWED_HOSTS if host != "*"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
