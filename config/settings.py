@@ -177,6 +177,17 @@ CHAT_PENDING_REPLAY_LIMIT = env_int("CHAT_PENDING_REPLAY_LIMIT", 500)
 CHAT_MESSAGE_POLICY = os.environ.get("CHAT_MESSAGE_POLICY", "chat.policies.any_active_user")
 CHAT_TYPING_TTL_SECONDS = env_float("CHAT_TYPING_TTL_SECONDS", 5.0)
 CHAT_REST_SEND_WAIT_SECONDS = env_float("CHAT_REST_SEND_WAIT_SECONDS", 5.0)
+# Uploads (docs/rest-api.md): the type is sniffed from the content; these MIME types are allowed.
+CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
+    "CHAT_ATTACHMENT_ALLOWED_TYPES",
+    "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/webm,video/quicktime,audio/mpeg,audio/ogg,"
+    "audio/mp4,audio/x-wav,application/pdf,text/plain,application/zip,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation,"
+    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet",
+)
 WS_RATE_LIMITS = {
     "message": os.environ.get("WS_RATE_MESSAGE", "60/min"),
     "typing": os.environ.get("WS_RATE_TYPING", "30/min"),
@@ -192,6 +203,13 @@ PRESENCE_ONLINE_TTL_SECONDS = env_int("PRESENCE_ONLINE_TTL_SECONDS", 300)
 PRESENCE_OFFLINE_GRACE_SECONDS = env_float("PRESENCE_OFFLINE_GRACE_SECONDS", 3.0)
 PRESENCE_SWEEP_BATCH = env_int("PRESENCE_SWEEP_BATCH", 500)
 PRESENCE_VISIBILITY_POLICY = os.environ.get("PRESENCE_VISIBILITY_POLICY", "presence.policies.contacts_only")
+
+# Notifications (docs/notifications.md). Other modules add their own types through the environment.
+NOTIFICATION_TYPES = [
+    "message", "notice", "event", "event_reminder", "registration", "assignment", "grade", "announcement", "system",
+    *env_list("NOTIFICATION_EXTRA_TYPES"),
+]
+NOTIFICATION_PUSH_BATCH = env_int("NOTIFICATION_PUSH_BATCH", 500)
 
 LOGGING = {
     "version": 1,
