@@ -182,7 +182,7 @@ CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 102
 CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
     "CHAT_ATTACHMENT_ALLOWED_TYPES",
     "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/webm,video/quicktime,audio/mpeg,audio/ogg,"
-    "audio/mp4,audio/x-wav,application/pdf,text/plain,application/zip,"
+    "audio/mp4,audio/x-wav,application/pdf,text/plain,"
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
     "application/vnd.openxmlformats-officedocument.presentationml.presentation,"
