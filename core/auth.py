@@ -5,7 +5,8 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import TokenAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.authtoken.models import Token
 
 _PREFIXES = ("token ", "bearer ")
@@ -15,10 +16,16 @@ class TokenOrBearerAuthentication(TokenAuthentication):
     """DRF's token auth, also accepting the `Bearer` keyword (CONTRACT §1)."""
 
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header[:7].lower() == "bearer ":
-            request.META["HTTP_AUTHORIZATION"] = "Token " + header[7:]
-        return super().authenticate(request)
+        words = get_authorization_header(request).split()
+        if not words or words[0].lower() not in (b"token", b"bearer"):
+            return None
+        if len(words) != 2:
+            raise AuthenticationFailed("Invalid token header: expected 'Token <key>' or 'Bearer <key>'.")
+        try:
+            key = words[1].decode()
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token header: the key must be ASCII.") from None
+        return self.authenticate_credentials(key)
 
 
 def token_from_query_string(query_string: bytes) -> str | None:

@@ -15,6 +15,15 @@ DEFAULT_TIMEOUT = 10.0
 RECEIVED_FRAMES: list[tuple[str, Frame]] = []
 
 
+async def eventually(predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Waits for a condition that other processes make true (a row written by the worker...)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(0.1)
+
+
 class WsClient:
     def __init__(self, connection: ClientConnection, path: str) -> None:
         self.connection = connection

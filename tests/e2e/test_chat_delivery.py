@@ -1,0 +1,98 @@
+"""Idempotent sends, pending replay for offline receivers, and delivery receipts."""
+from __future__ import annotations
+
+import pytest
+
+from chat.models import ChatMessage
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+async def test_the_same_temp_id_twice_stores_one_row_and_answers_the_same_id(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+    frame = {"type": "message", "receiver_id": bob.id, "message": "once", "temp_id": "dup-1"}
+
+    await alice_ws.send(frame)
+    await alice_ws.send(frame)
+    first = await alice_ws.expect("message_sent")
+    second = await alice_ws.expect("message_sent")
+
+    assert first["id"] == second["id"] and first["temp_id"] == second["temp_id"] == "dup-1"
+    assert ChatMessage.objects.filter(sender_id=alice.id).count() == 1
+
+
+async def test_a_rest_retry_with_the_same_temp_id_returns_the_stored_message(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+    await alice_ws.send({"receiver_id": bob.id, "message": "over the socket", "temp_id": "x-9"})
+    sent = await alice_ws.expect("message_sent")
+
+    response = alice.rest(stack).post("/api/v1/communication/chats/", {"receiver_id": bob.id, "message": "over the socket", "temp_id": "x-9"})
+
+    assert response.status_code == 201 and response.json()["id"] == sent["id"]
+    assert ChatMessage.objects.filter(sender_id=alice.id).count() == 1
+
+
+async def test_an_offline_receiver_gets_pending_messages_in_order_and_the_sender_gets_receipts(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+    sent_ids = []
+    for number in range(5):
+        await alice_ws.send({"receiver_id": bob.id, "message": f"while you were away {number}", "temp_id": f"p{number}"})
+        sent_ids.append((await alice_ws.expect("message_sent", lambda f, n=number: f["temp_id"] == f"p{n}"))["id"])
+    assert ChatMessage.objects.filter(pk__in=sent_ids, delivered_at__isnull=True).count() == 5
+
+    bob_ws = await ws(bob)
+    replayed = [await bob_ws.expect("message") for _ in sent_ids]
+
+    assert [frame["id"] for frame in replayed] == sent_ids
+    assert [frame["message"] for frame in replayed] == [f"while you were away {n}" for n in range(5)]
+    receipts = {(await alice_ws.expect("delivery_receipt"))["message_id"] for _ in sent_ids}
+    assert receipts == set(sent_ids)
+    assert ChatMessage.objects.filter(pk__in=sent_ids, delivered_at__isnull=False).count() == 5
+
+
+async def test_delivered_messages_are_not_replayed_again(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+    await alice_ws.send({"receiver_id": bob.id, "message": "one"})
+    sent = await alice_ws.expect("message_sent")
+    first_bob = await ws(bob)
+    await first_bob.expect("message", lambda f: f["id"] == sent["id"])
+    await alice_ws.expect("delivery_receipt")
+    await first_bob.close()
+
+    second_bob = await ws(bob)
+
+    await second_bob.expect_none("message", within=1.5)
+
+
+async def test_an_explicit_delivery_receipt_is_idempotent(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+    await alice_ws.send({"receiver_id": bob.id, "message": "ack me"})
+    sent = await alice_ws.expect("message_sent")
+    bob_ws = await ws(bob)
+    await bob_ws.expect("message")
+    first = await alice_ws.expect("delivery_receipt")
+
+    await bob_ws.send({"type": "delivery_receipt", "message_id": sent["id"]})
+    await bob_ws.send({"type": "delivery_receipt", "message_ids": [sent["id"], str(sent["id"])]})
+
+    await alice_ws.expect_none("delivery_receipt", within=1.5)
+    stored = ChatMessage.objects.get(pk=sent["id"])
+    assert stored.delivered_at is not None and first["delivered_at"].endswith("Z")
+
+
+async def test_the_senders_other_tabs_see_the_message_but_not_the_sending_tab(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    tab_one, tab_two, bob_ws = await ws(alice), await ws(alice), await ws(bob)
+
+    await tab_one.send({"receiver_id": bob.id, "message": "mirrored", "temp_id": "m"})
+    sent = await tab_one.expect("message_sent")
+
+    mirrored = await tab_two.expect("message")
+    assert mirrored["id"] == sent["id"]
+    await bob_ws.expect("message", lambda f: f["id"] == sent["id"])
+    await tab_one.expect_none("message", within=1.0)
