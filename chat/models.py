@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
+
+# 'simple': no stemming and no stop words, so that text in any language and script is indexed as written.
+MESSAGE_SEARCH_VECTOR = SearchVector("message", config="simple")
 
 
 class Conversation(models.Model):
@@ -86,6 +91,8 @@ class ChatMessage(models.Model):
             models.Index(fields=["conversation", "-id"], name="chat_message_history"),
             models.Index(fields=["receiver", "is_read"], name="chat_message_unread", condition=Q(is_read=False)),
             models.Index(fields=["receiver", "id"], name="chat_message_undelivered", condition=Q(delivered_at__isnull=True)),
+            # Full-text search (chat.selectors.search_messages must use the same expression).
+            GinIndex(MESSAGE_SEARCH_VECTOR, name="chat_message_search"),
         ]
 
     def __str__(self) -> str:
