@@ -1,0 +1,430 @@
+"""Notification writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit.
+
+`notify()` is the producer API for other modules (CONTRACT §5): it validates, then enqueues the
+task by name, so this module never imports a task. The rest are the writes the worker and the API
+run: bulk creation with fan-out, the collapsed chat notification, and the read/dismiss changes,
+each of which broadcasts `notification_update` with the new unread count.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from core.errors import NotFound, ValidationFailed
+from core.fanout import Push, push_on_commit
+from core.frames import parse_id
+from core.timestamps import iso_z
+from core.users import display_name
+from notifications import selectors
+from notifications.models import PRIORITY_RANKS, InAppNotification
+
+SEND_NOTIFICATION_TASK = "notifications.send_notification"
+# One task carries at most this many recipients; a larger audience becomes several tasks.
+RECIPIENTS_PER_TASK = 10_000
+# Rows written per INSERT statement and transaction.
+INSERT_BATCH = 5_000
+MAX_DATA_BYTES = 16 * 1024
+MAX_DEDUPE_KEY_LENGTH = 200
+CHAT_CONVERSATION = "chat.conversation"
+CHAT_PREVIEW_LENGTH = 200
+# Namespace of the per-user advisory lock that orders inbox changes, so that unread counts are exact.
+INBOX_LOCK_NAMESPACE = 0x6E6F7469
+
+
+@dataclass(frozen=True)
+class NotificationContent:
+    """What every recipient of one notification gets; validated by `validated_content`."""
+
+    notification_type: str
+    title: str
+    message: str
+    priority: str = "normal"
+    link: str | None = None
+    icon: str | None = None
+    color: str | None = None
+    related_object_type: str | None = None
+    related_object_id: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+# Validation --------------------------------------------------------------------------------
+
+def _optional_text(value: Any, name: str, max_length: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{name} must be a string")
+    if len(value) > max_length:
+        raise ValidationFailed(f"{name} is longer than {max_length} characters")
+    return value or None
+
+
+def _link(value: Any) -> str | None:
+    """A relative path or an http(s) URL: a `javascript:` link in a bell would run in the page."""
+    link = _optional_text(value, "link", InAppNotification._meta.get_field("link").max_length)
+    if link is not None and not (link.startswith(("http://", "https://")) or (link.startswith("/") and not link.startswith("//"))):
+        raise ValidationFailed("link must be a path starting with / or an http(s) URL")
+    return link
+
+
+def _data(value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationFailed("data must be a JSON object")
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("data must be a JSON object") from None
+    if len(encoded.encode()) > MAX_DATA_BYTES:
+        raise ValidationFailed(f"data is larger than {MAX_DATA_BYTES} bytes")
+    return json.loads(encoded)
+
+
+def validated_content(
+    *,
+    notification_type: Any,
+    title: Any,
+    message: Any,
+    priority: Any = "normal",
+    link: Any = None,
+    icon: Any = None,
+    color: Any = None,
+    related_object_type: Any = None,
+    related_object_id: Any = None,
+    data: Any = None,
+) -> NotificationContent:
+    if notification_type not in settings.NOTIFICATION_TYPES:
+        raise ValidationFailed(f"Unknown notification_type: {str(notification_type)[:64]}; "
+                               f"expected one of {', '.join(settings.NOTIFICATION_TYPES)}")
+    if priority not in PRIORITY_RANKS:
+        raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_RANKS)}")
+    title = _optional_text(title, "title", InAppNotification._meta.get_field("title").max_length)
+    if not title or not title.strip():
+        raise ValidationFailed("title is required")
+    if not isinstance(message, str):
+        raise ValidationFailed("message is required and must be a string")
+    object_type = _optional_text(related_object_type, "related_object_type", 100)
+    object_id = None if related_object_id is None else parse_id(related_object_id, "related_object_id")
+    if (object_type is None) != (object_id is None):
+        raise ValidationFailed("related_object_type and related_object_id go together")
+    return NotificationContent(
+        notification_type=notification_type, title=title, message=message, priority=priority, link=_link(link),
+        icon=_optional_text(icon, "icon", 64), color=_optional_text(color, "color", 32),
+        related_object_type=object_type, related_object_id=object_id, data=_data(data),
+    )
+
+
+def validated_dedupe_key(value: Any) -> str | None:
+    return _optional_text(value, "dedupe_key", MAX_DEDUPE_KEY_LENGTH)
+
+
+def validated_recipient_ids(value: Any) -> list[int]:
+    """A non-empty list of user ids (numbers or numeric strings), de-duplicated and sorted."""
+    if not isinstance(value, (list, tuple, set)):
+        raise ValidationFailed("recipient_ids must be a list of user ids")
+    if not value:
+        raise ValidationFailed("recipients must not be empty")
+    return sorted({parse_id(item, "recipient_ids") for item in value})
+
+
+def resolve_recipients(recipients: Any) -> list[int]:
+    """A user, a list of users or ids, a queryset of users, or the name of a Django auth group."""
+    user_model = get_user_model()
+    if isinstance(recipients, AbstractBaseUser):
+        return [recipients.pk]
+    if isinstance(recipients, str):
+        group = Group.objects.filter(name=recipients).first()
+        if group is None:
+            raise ValidationFailed(f"Unknown group: {recipients[:150]}")
+        return sorted(group.user_set.filter(is_active=True).values_list("pk", flat=True))
+    if isinstance(recipients, models.QuerySet):
+        if recipients.model is not user_model:
+            raise ValidationFailed("recipients queryset must be of users")
+        return sorted(recipients.values_list("pk", flat=True))
+    if isinstance(recipients, (list, tuple, set)):
+        return validated_recipient_ids([r.pk if isinstance(r, AbstractBaseUser) else r for r in recipients])
+    raise ValidationFailed("recipients must be a user, a list of user ids, a queryset of users or a group name")
+
+
+def _related_object(related_object: Any) -> tuple[str | None, Any]:
+    """A model instance, or a `(type, id)` pair for objects that live outside this database."""
+    if related_object is None:
+        return None, None
+    if isinstance(related_object, models.Model):
+        return related_object._meta.label_lower, related_object.pk
+    if isinstance(related_object, (tuple, list)) and len(related_object) == 2:
+        return related_object[0], related_object[1]
+    raise ValidationFailed("related_object must be a model instance or a (type, id) pair")
+
+
+# The producer API ----------------------------------------------------------------------------
+
+def notify(
+    recipients: Any,
+    *,
+    notification_type: str,
+    title: str,
+    message: str,
+    priority: str = "normal",
+    link: str | None = None,
+    icon: str | None = None,
+    color: str | None = None,
+    related_object: Any = None,
+    data: dict | None = None,
+    dedupe_key: str | None = None,
+) -> int:
+    """Validates now, enqueues when the caller's transaction commits, and returns the number of
+    recipients at once. A queryset or group that holds nobody enqueues nothing.
+
+    Without a `dedupe_key` one is generated, so that a redelivered task never creates a row twice.
+    """
+    object_type, object_id = _related_object(related_object)
+    content = validated_content(
+        notification_type=notification_type, title=title, message=message, priority=priority, link=link,
+        icon=icon, color=color, related_object_type=object_type, related_object_id=object_id, data=data,
+    )
+    key = validated_dedupe_key(dedupe_key) or f"notify:{uuid.uuid4().hex}"
+    recipient_ids = resolve_recipients(recipients)
+    for start in range(0, len(recipient_ids), RECIPIENTS_PER_TASK):
+        kwargs = {"recipient_ids": recipient_ids[start : start + RECIPIENTS_PER_TASK], "dedupe_key": key, **asdict(content)}
+        transaction.on_commit(partial(_enqueue_send, kwargs))
+    return len(recipient_ids)
+
+
+def _enqueue_send(kwargs: dict) -> None:
+    from config.celery_app import app
+
+    app.send_task(SEND_NOTIFICATION_TASK, kwargs=kwargs)
+
+
+# Creation and fan-out ------------------------------------------------------------------------
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_CONTENT_COLUMNS = (
+    "notification_type", "title", "message", "link", "icon", "color", "priority",
+    "related_object_type", "related_object_id",
+)
+
+
+def _content_params(content: NotificationContent) -> list:
+    return [getattr(content, column) for column in _CONTENT_COLUMNS]
+
+
+def _insert_for_recipients(*, recipient_ids: list[int], content: NotificationContent, dedupe_key: str,
+                           created_at: datetime) -> list[tuple[int, int]]:
+    """One statement for the whole batch; returns (id, recipient_id) of the rows it created.
+
+    Unknown and inactive users are skipped; rows that exist already (a retry) are left alone.
+    """
+    users = get_user_model()._meta
+    columns = ", ".join(_CONTENT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_CONTENT_COLUMNS))
+    sql = (
+        f"INSERT INTO in_app_notification (recipient_id, {columns}, data, is_read, is_dismissed, dedupe_key, created_at)"
+        f" SELECT u.{users.pk.column}, {placeholders}, %s::jsonb, FALSE, FALSE, %s, %s"
+        f" FROM {users.db_table} u WHERE u.{users.pk.column} = ANY(%s) AND u.is_active ORDER BY 1"
+        " ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id"
+    )
+    params = [*_content_params(content), json.dumps(content.data), dedupe_key, created_at, recipient_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _push_created(rows: list[tuple[int, int]], content: NotificationContent, created_at: datetime) -> None:
+    """One `notification` frame per recipient, pushed after commit in bounded batches."""
+    template = selectors.notification_payload(InAppNotification(**asdict(content), created_at=created_at))
+    for batch in _batches(rows, settings.NOTIFICATION_PUSH_BATCH):
+        push_on_commit(
+            Push(frame={"type": "notification", "notification": {**template, "id": row_id}},
+                 user_id=recipient_id, family="notifications")
+            for row_id, recipient_id in batch
+        )
+
+
+def create_notifications(*, recipient_ids: list[int], content: NotificationContent, dedupe_key: str) -> int:
+    """Stores one row per active recipient, at most once per (recipient, dedupe_key), and pushes
+    each new row to its recipient's sockets. Returns how many rows this call created."""
+    created = 0
+    for batch in _batches(sorted(set(recipient_ids)), INSERT_BATCH):
+        with transaction.atomic():
+            created_at = timezone.now()
+            rows = _insert_for_recipients(recipient_ids=batch, content=content, dedupe_key=dedupe_key, created_at=created_at)
+            _push_created(rows, content, created_at)
+        created += len(rows)
+    return created
+
+
+def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collapse_key: str) -> InAppNotification:
+    """One row per (recipient, collapse_key): a new event rewrites its text, counts itself in
+    `data.count` (restarting at 1 once the row was read or dismissed) and re-opens it as unread."""
+    data = json.dumps({**content.data, "count": 1})
+    columns = ", ".join(_CONTENT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_CONTENT_COLUMNS))
+    rewritten = ", ".join(f"{column} = EXCLUDED.{column}" for column in _CONTENT_COLUMNS)
+    sql = (
+        f"INSERT INTO in_app_notification (recipient_id, {columns}, data, is_read, is_dismissed, dedupe_key, created_at)"
+        f" VALUES (%s, {placeholders}, %s::jsonb, FALSE, FALSE, %s, %s)"
+        f" ON CONFLICT (recipient_id, dedupe_key) DO UPDATE SET {rewritten},"
+        " data = EXCLUDED.data || jsonb_build_object('count', CASE"
+        "   WHEN in_app_notification.is_read OR in_app_notification.is_dismissed THEN 1"
+        "   ELSE COALESCE((in_app_notification.data ->> 'count')::int, 1) + 1 END),"
+        " is_read = FALSE, read_at = NULL, is_dismissed = FALSE, dismissed_at = NULL, created_at = EXCLUDED.created_at"
+        " RETURNING id"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [recipient_id, *_content_params(content), data, collapse_key, timezone.now()])
+        notification = InAppNotification.objects.get(pk=cursor.fetchone()[0])
+        push_on_commit([Push(frame=selectors.notification_frame(notification), user_id=recipient_id, family="notifications")])
+    return notification
+
+
+def notify_chat_message(*, message) -> InAppNotification | None:
+    """A chat message to a receiver with no live socket: one collapsed `message` notification per
+    conversation. Runs inside the chat service's transaction."""
+    from presence.selectors import is_online
+
+    if is_online(message.receiver_id):
+        return None
+    sender_name = display_name(message.sender)
+    content = NotificationContent(
+        notification_type="message",
+        title=f"New message from {sender_name}",
+        message=message.message[:CHAT_PREVIEW_LENGTH] if message.message else "Sent an attachment",
+        icon="message",
+        related_object_type=CHAT_CONVERSATION,
+        related_object_id=message.conversation_id,
+        data={"conversation_id": message.conversation_id, "sender_id": message.sender_id,
+              "sender_name": sender_name, "message_id": message.pk},
+    )
+    return upsert_collapsed(recipient_id=message.receiver_id, content=content,
+                            collapse_key=f"{CHAT_CONVERSATION}:{message.conversation_id}")
+
+
+# Reading and dismissing ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InboxChange:
+    """The outcome of a read or dismiss: rows changed, when, and the unread count after it."""
+
+    count: int
+    at: datetime | None
+    unread_count: int
+    notification_id: int | None = None
+
+
+def _lock_inbox(user_id: int) -> None:
+    """Serialises one user's inbox changes, so each broadcast carries the count after its change."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INBOX_LOCK_NAMESPACE, user_id % 2**31])
+
+
+def _publish(*, user_id: int, updates: Iterable[dict], reply: dict | None = None, reply_channel: str | None = None) -> None:
+    pushes = [Push(frame={"type": "notification_update", **update}, user_id=user_id, family="notifications")
+              for update in updates]
+    if reply is not None and reply_channel:
+        pushes.insert(0, Push(frame=reply, channel=reply_channel))
+    push_on_commit(pushes)
+
+
+def _owned_or_404(*, user_id: int, notification_id: int) -> InAppNotification:
+    notification = selectors.owned(user_id=user_id, notification_id=notification_id)
+    if notification is None:
+        raise NotFound("Notification not found")
+    return notification
+
+
+def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None = None) -> InboxChange:
+    """Idempotent: an already read notification keeps its first `read_at`."""
+    with transaction.atomic():
+        _lock_inbox(user_id)
+        now = timezone.now()
+        count = InAppNotification.objects.filter(pk=notification_id, recipient_id=user_id, is_read=False).update(
+            is_read=True, read_at=now)
+        read_at = now if count else _owned_or_404(user_id=user_id, notification_id=notification_id).read_at
+        unread = selectors.unread_count(user_id)
+        _publish(
+            user_id=user_id,
+            updates=[{"event": "notification_read", "notification_id": notification_id, "is_read": True,
+                      "read_at": iso_z(read_at), "unread_count": unread}],
+            reply={"type": "notification_read", "notification_id": notification_id, "unread_count": unread},
+            reply_channel=reply_channel,
+        )
+    return InboxChange(count=count, at=read_at, unread_count=unread, notification_id=notification_id)
+
+
+def mark_all_read(*, user_id: int, reply_channel: str | None = None) -> InboxChange:
+    with transaction.atomic():
+        _lock_inbox(user_id)
+        now = timezone.now()
+        count = selectors.unread(user_id).update(is_read=True, read_at=now)
+        unread = selectors.unread_count(user_id)
+        _publish(
+            user_id=user_id,
+            updates=[{"event": "all_read", "count": count, "is_read": True, "read_at": iso_z(now), "unread_count": unread}],
+            reply={"type": "all_notifications_read", "count": count, "unread_count": unread},
+            reply_channel=reply_channel,
+        )
+    return InboxChange(count=count, at=now, unread_count=unread)
+
+
+def dismiss(*, user_id: int, notification_id: int) -> InboxChange:
+    """A soft delete; idempotent (dismissing twice keeps the first `dismissed_at`)."""
+    with transaction.atomic():
+        _lock_inbox(user_id)
+        now = timezone.now()
+        count = InAppNotification.objects.filter(pk=notification_id, recipient_id=user_id, is_dismissed=False).update(
+            is_dismissed=True, dismissed_at=now)
+        if not count:
+            _owned_or_404(user_id=user_id, notification_id=notification_id)
+        unread = selectors.unread_count(user_id)
+        _publish(user_id=user_id,
+                 updates=[{"event": "dismissed", "notification_id": notification_id, "unread_count": unread}])
+    return InboxChange(count=count, at=now, unread_count=unread, notification_id=notification_id)
+
+
+def dismiss_all(*, user_id: int) -> InboxChange:
+    with transaction.atomic():
+        _lock_inbox(user_id)
+        now = timezone.now()
+        count = selectors.inbox(user_id).update(is_dismissed=True, dismissed_at=now)
+        _publish(user_id=user_id, updates=[{"event": "all_dismissed", "count": count, "unread_count": 0}])
+    return InboxChange(count=count, at=now, unread_count=0)
+
+
+def mark_read_by_object(*, user_id: int, related_object_type: str, related_object_id: int) -> InboxChange:
+    """Marks the user's notifications about one object read (auto-mark-read on viewing it).
+    Each notification that changes is broadcast as `notification_read`."""
+    with transaction.atomic():
+        _lock_inbox(user_id)
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE in_app_notification SET is_read = TRUE, read_at = %s WHERE recipient_id = %s"
+                " AND related_object_type = %s AND related_object_id = %s AND NOT is_read RETURNING id",
+                [now, user_id, related_object_type, related_object_id],
+            )
+            changed = sorted(row[0] for row in cursor.fetchall())
+        unread = selectors.unread_count(user_id)
+        _publish(user_id=user_id, updates=[
+            {"event": "notification_read", "notification_id": notification_id, "is_read": True,
+             "read_at": iso_z(now), "unread_count": unread}
+            for notification_id in changed
+        ])
+    return InboxChange(count=len(changed), at=now, unread_count=unread)

@@ -1,0 +1,98 @@
+"""Notification tasks: the task API other ERP modules call by name, and the inbox changes that
+sockets and REST enqueue."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from core.errors import ClientError
+from core.fanout import Push, push_now
+from notifications import services
+from workers.tasks.base import ReliableTask
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(base=ReliableTask, bind=True, name=services.SEND_NOTIFICATION_TASK)
+def send_notification(
+    self,
+    *,
+    recipient_ids: Any = None,
+    notification_type: Any = None,
+    title: Any = None,
+    message: Any = None,
+    priority: Any = "normal",
+    link: Any = None,
+    icon: Any = None,
+    color: Any = None,
+    related_object_type: Any = None,
+    related_object_id: Any = None,
+    data: Any = None,
+    dedupe_key: Any = None,
+    **unexpected: Any,
+) -> dict:
+    """Returns `{"created": N}`, or `{"error", "code"}` for bad input (never retried).
+
+    Callers in other processes know only the name and the broker, so everything is validated
+    here. Without a `dedupe_key` the task id is the key: a retry or redelivery creates nothing twice.
+    """
+    try:
+        if unexpected:
+            raise ClientError(f"Unexpected arguments: {', '.join(sorted(unexpected))[:200]}")
+        content = services.validated_content(
+            notification_type=notification_type, title=title, message=message, priority=priority, link=link,
+            icon=icon, color=color, related_object_type=related_object_type, related_object_id=related_object_id,
+            data=data,
+        )
+        ids = services.validated_recipient_ids(recipient_ids)
+        key = services.validated_dedupe_key(dedupe_key) or f"task:{self.request.id}"
+    except ClientError as error:
+        logger.warning("rejected %s task %s: %s", self.name, self.request.id, error.error)
+        return error.as_dict()
+    return {"created": services.create_notifications(recipient_ids=ids, content=content, dedupe_key=key)}
+
+
+def _report(error: ClientError, reply_channel: str | None) -> dict:
+    if reply_channel:
+        push_now([Push(frame={"type": "error", **error.as_dict()}, channel=reply_channel)])
+    return error.as_dict()
+
+
+@shared_task(base=ReliableTask, name="notifications.mark_read")
+def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None = None) -> dict:
+    try:
+        change = services.mark_read(user_id=user_id, notification_id=notification_id, reply_channel=reply_channel)
+    except ClientError as error:
+        return _report(error, reply_channel)
+    return {"notification_id": notification_id, "read_at": change.at.isoformat(), "unread_count": change.unread_count}
+
+
+@shared_task(base=ReliableTask, name="notifications.mark_all_read")
+def mark_all_read(*, user_id: int, reply_channel: str | None = None) -> dict:
+    change = services.mark_all_read(user_id=user_id, reply_channel=reply_channel)
+    return {"count": change.count, "unread_count": change.unread_count}
+
+
+@shared_task(base=ReliableTask, name="notifications.dismiss")
+def dismiss(*, user_id: int, notification_id: int, reply_channel: str | None = None) -> dict:
+    try:
+        change = services.dismiss(user_id=user_id, notification_id=notification_id)
+    except ClientError as error:
+        return _report(error, reply_channel)
+    return {"notification_id": notification_id, "unread_count": change.unread_count}
+
+
+@shared_task(base=ReliableTask, name="notifications.dismiss_all")
+def dismiss_all(*, user_id: int) -> dict:
+    change = services.dismiss_all(user_id=user_id)
+    return {"count": change.count, "unread_count": change.unread_count}
+
+
+@shared_task(base=ReliableTask, name="notifications.mark_read_by_object")
+def mark_read_by_object(*, user_id: int, related_object_type: str, related_object_id: int) -> dict:
+    change = services.mark_read_by_object(
+        user_id=user_id, related_object_type=related_object_type, related_object_id=related_object_id
+    )
+    return {"count": change.count, "unread_count": change.unread_count}
