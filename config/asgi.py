@@ -14,9 +14,11 @@ from django.urls import path  # noqa: E402
 from chat.consumers import ChatConsumer  # noqa: E402
 from core.auth import QueryTokenAuthMiddleware  # noqa: E402
 from core.origin import OriginAllowListMiddleware  # noqa: E402
+from notifications.consumers import NotificationConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/chat/", ChatConsumer.as_asgi()),
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(
