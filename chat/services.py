@@ -17,6 +17,7 @@ from core.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
 from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
+from notifications import services as notification_services
 
 
 def validate_message_text(*, text: str, has_attachment: bool) -> None:
@@ -57,6 +58,7 @@ def send_message(
             )
             conversation = _count_new_message(message)
             _push_new_message(message, conversation, reply_channel)
+            notification_services.notify_chat_message(message=message)
     except IntegrityError:
         # A concurrent retry of the same send won the race: answer with its row.
         existing = _stored_send(sender_id=sender_id, idempotency_key=idempotency_key)
@@ -195,6 +197,11 @@ def mark_read(
             [read_at, read_at, reader_id, value],
         )
         conversations = _uncount_read_messages(reader_id=reader_id, changed=changed)
+        for conversation in conversations:
+            notification_services.mark_read_by_object(
+                user_id=reader_id, related_object_type=notification_services.CHAT_CONVERSATION,
+                related_object_id=conversation.pk,
+            )
         _push_read(reader_id=reader_id, read_at=read_at, changed=changed, conversations=conversations)
         if reply_channel:
             push_on_commit([Push(frame={"type": "read_receipt_sent", "count": len(changed)}, channel=reply_channel)])
