@@ -28,6 +28,7 @@ from core.timestamps import iso_z
 from core.users import display_name
 from notifications import selectors
 from notifications.models import PRIORITY_RANKS, InAppNotification
+from presence.selectors import is_online
 
 SEND_NOTIFICATION_TASK = "notifications.send_notification"
 # One task carries at most this many recipients; a larger audience becomes several tasks.
@@ -298,8 +299,6 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
 def notify_chat_message(*, message) -> InAppNotification | None:
     """A chat message to a receiver with no live socket: one collapsed `message` notification per
     conversation. Runs inside the chat service's transaction."""
-    from presence.selectors import is_online
-
     if is_online(message.receiver_id):
         return None
     sender_name = display_name(message.sender)
