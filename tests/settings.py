@@ -21,6 +21,8 @@ TEST_ENVIRONMENT = {
     "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:6379/{3 + 2 * SLOT}",
     # Pub/sub channels are global across Redis databases: the prefix keeps runs apart.
     "CHANNEL_LAYER_PREFIX": f"asgitest{SLOT}",
+    # Uploads of test runs stay out of the project's own media directory.
+    "MEDIA_ROOT": f"/tmp/erp-comm-test-media-{SLOT}",
     "PRESENCE_OFFLINE_GRACE_SECONDS": "1",
     "LOG_LEVEL": "INFO",
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
