@@ -8,7 +8,7 @@ from django.urls import reverse
 from chat.models import Attachment, ChatMessage, Conversation
 from core.timestamps import iso_z
 from core.users import avatar_url, display_name, user_summary
-from presence.selectors import online_among
+from presence.selectors import visible_online_among
 
 
 def messages_with_people() -> QuerySet[ChatMessage]:
@@ -113,7 +113,7 @@ def other_user_payload(user, online_ids: set[int]) -> dict:
 def conversation_list(user_id: int) -> list[dict]:
     conversations = list(conversations_of(user_id))
     others = [c.participant2 if c.participant1_id == user_id else c.participant1 for c in conversations]
-    online_ids = online_among([other.pk for other in others])
+    online_ids = visible_online_among(user_id, [other.pk for other in others])
     return [
         {
             "conversation_id": conversation.pk,

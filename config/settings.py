@@ -202,7 +202,7 @@ PRESENCE_SWEEP_SECONDS = env_float("PRESENCE_SWEEP_SECONDS", 60.0)
 PRESENCE_ONLINE_TTL_SECONDS = env_int("PRESENCE_ONLINE_TTL_SECONDS", 300)
 PRESENCE_OFFLINE_GRACE_SECONDS = env_float("PRESENCE_OFFLINE_GRACE_SECONDS", 3.0)
 PRESENCE_SWEEP_BATCH = env_int("PRESENCE_SWEEP_BATCH", 500)
-PRESENCE_VISIBILITY_POLICY = os.environ.get("PRESENCE_VISIBILITY_POLICY", "presence.policies.contacts_only")
+PRESENCE_VISIBILITY_POLICY = os.environ.get("PRESENCE_VISIBILITY_POLICY", "presence.policies.contacts_see_each_other")
 
 # Notifications (docs/notifications.md). Other modules add their own types through the environment.
 NOTIFICATION_TYPES = [

@@ -5,7 +5,9 @@ Subclasses declare their frame handlers and stay thin: they validate and enqueue
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 from typing import Any, ClassVar
 
 import orjson
@@ -38,6 +40,7 @@ class RealtimeConsumer(AsyncConsumer):
     silently_limited: ClassVar[frozenset[str]] = frozenset()
 
     authenticated = False
+    heartbeat: asyncio.Task | None = None
 
     async def dispatch(self, message: dict) -> None:
         # Channels 4.2+ awaits a thread hop (aclose_old_connections) before every handler; these
@@ -61,22 +64,15 @@ class RealtimeConsumer(AsyncConsumer):
         await self.channel_layer.group_add(user_group(self.user_id, self.family), self.channel_name)
         await self.send_frame(await self.connection_frame())
         await self.on_connected()
-        await self.touch_presence()
-        self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
+        await self.start_presence()
         await self.close_connections_over_cap()
 
     async def websocket_disconnect(self, message: dict) -> None:
         if self.authenticated:
             self.authenticated = False
-            self.heartbeat.cancel()
             await self.channel_layer.group_discard(user_group(self.user_id, self.family), self.channel_name)
             await self.on_disconnected()
-            try:
-                if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
-                    self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
-            except Exception:
-                # The sweep removes the entry later; the socket is gone either way.
-                logger.exception("presence cleanup failed for a closed socket")
+            await self.stop_presence()
         raise StopConsumer()
 
     async def connection_frame(self) -> dict:
@@ -90,21 +86,49 @@ class RealtimeConsumer(AsyncConsumer):
 
     # Presence ------------------------------------------------------------------------------
 
+    async def start_presence(self) -> None:
+        self.closing = asyncio.Event()
+        try:
+            await self.touch_presence()
+        except Exception:
+            logger.exception("presence could not record a new socket; the heartbeat retries")
+        self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
+
     async def touch_presence(self) -> None:
         if await presence.touch_connection(user_id=self.user_id, connection=self.channel_name):
             self.enqueue(announce, user_id=self.user_id)
 
     async def keep_presence_fresh(self) -> None:
         """The server, not the client, keeps an open socket's user online."""
-        while True:
-            await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
+        interval = settings.PRESENCE_HEARTBEAT_SECONDS
+        # A random first beat spreads the beats of sockets that connected together.
+        wait = random.uniform(0.5, 1.0) * interval
+        while not self.closing.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.closing.wait(), wait)
+            if self.closing.is_set():
+                return
             try:
                 await self.touch_presence()
             except Exception:
                 logger.exception("presence heartbeat failed; retrying at the next beat")
+            wait = interval
+
+    async def stop_presence(self) -> None:
+        # Waits out a heartbeat in flight (instead of cancelling it), so that it cannot re-add the
+        # entry after the close has removed it.
+        if self.heartbeat is not None:
+            self.closing.set()
+            await self.heartbeat
+        try:
+            if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
+                self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
+        except Exception:
+            # The sweep removes the entry and announces the change later; the socket is gone either way.
+            logger.exception("presence cleanup failed for a closed socket")
 
     async def close_connections_over_cap(self) -> None:
-        oldest = await presence.connections_over_cap(user_id=self.user_id, cap=settings.WS_MAX_CONNECTIONS_PER_USER)
+        oldest = await presence.evict_connections_over_cap(user_id=self.user_id, cap=settings.WS_MAX_CONNECTIONS_PER_USER)
         for channel in oldest:
             await asend_control(channel, "close", code=CLOSE_TOO_MANY_CONNECTIONS)
 

@@ -1,9 +1,12 @@
-"""The Redis keys of presence (CONTRACT §6) and the few this module adds."""
+"""The Redis keys of presence (CONTRACT §6) and the few this module adds (docs/presence.md)."""
 
 ONLINE_USERS = "ws:online_users"
+# Users whose contacts were last told "online", so that only real transitions are announced.
+ANNOUNCED_ONLINE = "ws:presence_announced"
 
 
 def connections(user_id: int) -> str:
+    """Hash: channel name of each live socket -> its last heartbeat (Redis clock, seconds)."""
     return f"ws:connections:{user_id}"
 
 
@@ -15,15 +18,14 @@ def last_seen(user_id: int) -> str:
     return f"ws:last_seen:{user_id}"
 
 
-def announced(user_id: int) -> str:
-    """The state last broadcast to contacts, so that only real transitions are announced."""
-    return f"ws:presence_announced:{user_id}"
-
-
 def opened_order(user_id: int) -> str:
     """The user's connections by opening time, to close the oldest past the per-user cap."""
     return f"ws:connections_opened:{user_id}"
 
 
-def all_for(user_id: int) -> list[str]:
+def connection_keys(user_id: int) -> list[str]:
     return [connections(user_id), ONLINE_USERS, online(user_id), last_seen(user_id), opened_order(user_id)]
+
+
+def announcement_keys(user_id: int) -> list[str]:
+    return [ONLINE_USERS, ANNOUNCED_ONLINE, last_seen(user_id)]

@@ -1,19 +1,16 @@
-"""Who may see whose presence. `PRESENCE_VISIBILITY_POLICY` names the policy object in force.
+"""Who may see whose presence. `PRESENCE_VISIBILITY_POLICY` names a function
 
-A policy has `audience(user_id)` (who is told about the user's transitions) and
-`can_see(viewer_id, user_id)`. The default lets contacts (people who share a conversation) see each
-other.
+    policy(user_id: int, viewer_ids: list[int]) -> Collection[int]
+
+that returns which of `viewer_ids` may see the presence of `user_id`. The viewers it is asked
+about are always the user's contacts (people who share a conversation with them, CONTRACT §2), so
+a policy can narrow who sees a user's presence but never widen it to strangers.
 """
 from __future__ import annotations
 
-from chat.selectors import contact_ids
+from collections.abc import Collection
 
 
-class contacts_only:  # noqa: N801 - referenced by dotted path in settings, like a function
-    @staticmethod
-    def audience(user_id: int) -> list[int]:
-        return contact_ids(user_id)
-
-    @staticmethod
-    def can_see(viewer_id: int, user_id: int) -> bool:
-        return viewer_id == user_id or user_id in contact_ids(viewer_id)
+def contacts_see_each_other(user_id: int, viewer_ids: list[int]) -> Collection[int]:
+    """The default: every contact sees the user's presence."""
+    return viewer_ids

@@ -1,6 +1,7 @@
-"""Presence reads from Redis."""
+"""Presence reads: Redis state, filtered through the visibility policy."""
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import datetime, timezone
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from core.timestamps import iso_z, now_iso
 from presence import keys
 
 
-def online_among(user_ids: list[int]) -> set[int]:
+def online_among(user_ids: Iterable[int]) -> set[int]:
+    user_ids = list(user_ids)
     if not user_ids:
         return set()
     flags = sync_client().smismember(keys.ONLINE_USERS, user_ids)
@@ -23,13 +25,48 @@ def is_online(user_id: int) -> bool:
 
 
 def last_seen(user_id: int) -> str | None:
+    """When the user last closed a socket or their server last heard from them."""
     value = sync_client().get(keys.last_seen(user_id))
     return iso_z(datetime.fromtimestamp(float(value), tz=timezone.utc)) if value else None
 
 
+def allowed_viewers(user_id: int, viewer_ids: list[int]) -> set[int]:
+    """Which of the user's contacts `viewer_ids` may see the user's presence."""
+    policy = import_string(settings.PRESENCE_VISIBILITY_POLICY)
+    return set(policy(user_id, viewer_ids)) & set(viewer_ids)
+
+
+def audience(user_id: int) -> list[int]:
+    """Who is told about the user's transitions."""
+    from chat.selectors import contact_ids  # chat.selectors imports this module
+
+    contacts = contact_ids(user_id)
+    allowed = allowed_viewers(user_id, contacts)
+    return [viewer_id for viewer_id in contacts if viewer_id in allowed]
+
+
+def can_see(viewer_id: int, user_id: int) -> bool:
+    from chat.selectors import conversation_between  # chat.selectors imports this module
+
+    if viewer_id == user_id:
+        return True
+    return conversation_between(viewer_id, user_id) is not None and viewer_id in allowed_viewers(user_id, [viewer_id])
+
+
+def visible_online_among(viewer_id: int, contact_ids: Collection[int]) -> set[int]:
+    """Which of the viewer's contacts are online, as far as the viewer may know."""
+    return {user_id for user_id in online_among(contact_ids) if viewer_id in allowed_viewers(user_id, [viewer_id])}
+
+
+def online_contacts(viewer_id: int) -> list[int]:
+    from chat.selectors import contact_ids  # chat.selectors imports this module
+
+    return sorted(visible_online_among(viewer_id, contact_ids(viewer_id)))
+
+
 def online_status_frame(*, viewer_id: int, user_id: int) -> dict:
-    """What the viewer may know: a user hidden by the policy reads as offline with no last_seen."""
-    visible = import_string(settings.PRESENCE_VISIBILITY_POLICY).can_see(viewer_id, user_id)
+    """What the viewer may know: a user hidden from them reads as offline with no last_seen."""
+    visible = can_see(viewer_id, user_id)
     online = visible and is_online(user_id)
     return {
         "type": "online_status",
@@ -38,8 +75,3 @@ def online_status_frame(*, viewer_id: int, user_id: int) -> dict:
         "last_seen": now_iso() if online else (last_seen(user_id) if visible else None),
         "timestamp": now_iso(),
     }
-
-
-def online_contacts(user_id: int) -> list[int]:
-    audience = import_string(settings.PRESENCE_VISIBILITY_POLICY).audience(user_id)
-    return sorted(online_among(audience))

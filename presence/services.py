@@ -1,72 +1,98 @@
-"""Presence writes: one Redis entry per live socket, transitions computed atomically in Lua."""
+"""Presence writes: one Redis entry per live socket, every transition computed atomically in Lua."""
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from core.fanout import Push, push_now
 from core.redis import async_client, sync_client
 from core.timestamps import now_iso
 from presence import keys, scripts
-
-
-async def _run_async(script: str, user_id: int, *args) -> bool:
-    return bool(await async_client().eval(script, 5, *keys.all_for(user_id), user_id, *args))
-
-
-def _run_sync(script: str, user_id: int, *args) -> bool:
-    return bool(sync_client().eval(script, 5, *keys.all_for(user_id), user_id, *args))
+from presence.selectors import audience, last_seen
 
 
 async def touch_connection(*, user_id: int, connection: str) -> bool:
     """Opens or refreshes one socket's entry. True if the user just came online."""
-    return await _run_async(scripts.TOUCH_CONNECTION, user_id, connection, time.time(), settings.PRESENCE_ONLINE_TTL_SECONDS)
+    came_online = await scripts.TOUCH_CONNECTION.arun(
+        async_client(), keys.connection_keys(user_id), [user_id, connection, settings.PRESENCE_ONLINE_TTL_SECONDS]
+    )
+    return bool(came_online)
 
 
 async def close_connection(*, user_id: int, connection: str) -> bool:
     """Removes one socket's entry. True if it was the user's last one."""
-    return await _run_async(scripts.CLOSE_CONNECTION, user_id, connection, time.time())
+    went_offline = await scripts.CLOSE_CONNECTION.arun(async_client(), keys.connection_keys(user_id), [user_id, connection])
+    return bool(went_offline)
 
 
-async def connections_over_cap(*, user_id: int, cap: int) -> list[str]:
-    """The oldest connections beyond the per-user cap, to be closed with 4029."""
-    excess = await async_client().zcard(keys.opened_order(user_id)) - cap
-    if excess <= 0:
-        return []
-    return await async_client().zrange(keys.opened_order(user_id), 0, excess - 1)
+async def evict_connections_over_cap(*, user_id: int, cap: int) -> list[str]:
+    """Drops the user's oldest entries beyond the cap; returns their channels, to be closed."""
+    return await scripts.EVICT_OVER_CAP.arun(async_client(), keys.connection_keys(user_id), [user_id, cap])
+
+
+def _scan_batches(set_key: str, batch_size: int) -> Iterator[list[int]]:
+    """Every member of a set in batches; a member may come twice, every step below is idempotent."""
+    cursor = 0
+    while True:
+        cursor, members = sync_client().sscan(set_key, cursor=cursor, count=batch_size)
+        if members:
+            yield [int(member) for member in members]
+        if cursor == 0:
+            return
 
 
 def sweep_stale_connections(*, batch_size: int, stale_after: float) -> list[int]:
-    """Drops entries whose heartbeat is older than `stale_after`; returns users who went offline.
+    """Drops entries whose heartbeat is older than `stale_after` seconds; returns who went offline.
 
-    Bounded by `batch_size` users per SSCAN step, and safe if two sweeps overlap.
+    One pipelined round trip per batch of users. Safe when two sweeps overlap: each user's step is
+    one script, and only the run that removes the last entry reports the user.
     """
     client = sync_client()
-    stale_before = time.time() - stale_after
+    scripts.SWEEP_STALE.ensure_loaded(client)
     went_offline: list[int] = []
-    cursor = 0
-    while True:
-        cursor, user_ids = client.sscan(keys.ONLINE_USERS, cursor=cursor, count=batch_size)
-        for user_id in map(int, user_ids):
-            if _run_sync(scripts.SWEEP_STALE, user_id, "", time.time(), stale_before):
-                went_offline.append(user_id)
-        if cursor == 0:
-            return went_offline
+    for user_ids in _scan_batches(keys.ONLINE_USERS, batch_size):
+        pipeline = client.pipeline(transaction=False)
+        for user_id in user_ids:
+            scripts.SWEEP_STALE.queue(pipeline, keys.connection_keys(user_id), [user_id, stale_after])
+        went_offline += [user_id for user_id, offline in zip(user_ids, pipeline.execute()) if offline]
+    return went_offline
 
 
-def announce_if_changed(*, user_id: int) -> bool:
+def unannounced_users(*, batch_size: int) -> list[int]:
+    """Users whose contacts were told something other than the truth: a lost or pending announcement."""
+    client = sync_client()
+    mismatched: list[int] = []
+    for told, truth in ((keys.ANNOUNCED_ONLINE, keys.ONLINE_USERS), (keys.ONLINE_USERS, keys.ANNOUNCED_ONLINE)):
+        for user_ids in _scan_batches(told, batch_size):
+            flags = client.smismember(truth, user_ids)
+            mismatched += [user_id for user_id, flag in zip(user_ids, flags) if not flag]
+    return mismatched
+
+
+@dataclass(frozen=True)
+class Announcement:
+    sent: bool
+    # Seconds until the user has been offline for the whole grace period; ask again then.
+    retry_in: float | None = None
+
+
+def announce_if_changed(*, user_id: int) -> Announcement:
     """Tells the user's audience about a real transition since the last announcement.
 
-    GETSET makes overlapping announcers agree: only the one that flips the stored state sends.
+    An offline transition is announced only once the user has stayed offline for
+    PRESENCE_OFFLINE_GRACE_SECONDS, so a quick reconnect is never seen as offline-then-online.
+    The audience is read first: if the database fails, the task retries before anything is recorded.
     """
-    client = sync_client()
-    is_online = bool(client.sismember(keys.ONLINE_USERS, user_id))
-    previous = client.getset(keys.announced(user_id), "1" if is_online else "0")
-    if previous == ("1" if is_online else "0") or (previous is None and not is_online):
-        return False
-    audience = import_string(settings.PRESENCE_VISIBILITY_POLICY).audience(user_id)
-    frame = {"type": "online_status_changed", "user_id": user_id, "is_online": is_online, "timestamp": now_iso()}
-    push_now(Push(frame=frame, user_id=viewer_id) for viewer_id in audience)
-    return True
+    viewer_ids = audience(user_id)
+    change, wait_ms = scripts.ANNOUNCE.run(
+        sync_client(), keys.announcement_keys(user_id), [user_id, settings.PRESENCE_OFFLINE_GRACE_SECONDS]
+    )
+    if change == 0:
+        return Announcement(sent=False, retry_in=wait_ms / 1000 if wait_ms else None)
+    frame = {"type": "online_status_changed", "user_id": user_id, "is_online": change == 1, "timestamp": now_iso()}
+    if change == -1:
+        frame["last_seen"] = last_seen(user_id)
+    push_now(Push(frame=frame, user_id=viewer_id) for viewer_id in viewer_ids)
+    return Announcement(sent=True)

@@ -19,7 +19,7 @@ from chat.api.filters import MessageFilter
 from core.errors import NotFound, from_dict
 from core.fanout import run_async
 from core.users import active_user_or_none, display_name
-from presence.selectors import online_among, online_contacts
+from presence.selectors import online_contacts, visible_online_among
 from workers.tasks import chat as chat_tasks
 
 
@@ -100,7 +100,10 @@ class ChatViewSet(viewsets.GenericViewSet):
         return Response({
             "conversation_id": conversation.pk if conversation else None,
             "messages": [selectors.message_payload(message) for message in messages],
-            "other_user": selectors.other_user_payload(other, online_among([other.pk])),
+            # Presence is shown to contacts only: without a conversation there is none to show.
+            "other_user": selectors.other_user_payload(
+                other, visible_online_among(request.user.pk, [other.pk]) if conversation else set()
+            ),
             "has_more": has_more,
         })
 

@@ -1,4 +1,4 @@
-"""Presence tasks: announcing transitions and sweeping connections of dead server processes."""
+"""Presence tasks: announcing transitions and sweeping the connections of dead server processes."""
 from __future__ import annotations
 
 from celery import shared_task
@@ -10,14 +10,25 @@ from workers.tasks.base import ReliableTask
 
 @shared_task(base=ReliableTask, name="presence.announce")
 def announce(*, user_id: int) -> bool:
-    return services.announce_if_changed(user_id=user_id)
+    outcome = services.announce_if_changed(user_id=user_id)
+    if outcome.retry_in is not None:
+        # Offline for less than the grace period: look again when it ends.
+        announce.apply_async(kwargs={"user_id": user_id}, countdown=outcome.retry_in, ignore_result=True)
+    return outcome.sent
 
 
 @shared_task(base=ReliableTask, name="presence.sweep_stale", expires=settings.PRESENCE_SWEEP_SECONDS)
 def sweep_stale() -> int:
+    """Takes dead sockets out, then has every transition not yet announced announced.
+
+    Redis work only, in bounded batches; the announcements (a database read and a push each) run as
+    their own tasks, so a crash that took thousands of sockets down is announced by all workers.
+    The second step also repairs announcements that were lost (the broker was down when a socket
+    closed); a user still inside the offline grace period is left to the pending announcement.
+    """
     went_offline = services.sweep_stale_connections(
         batch_size=settings.PRESENCE_SWEEP_BATCH, stale_after=settings.PRESENCE_STALE_SECONDS
     )
-    for user_id in went_offline:
-        services.announce_if_changed(user_id=user_id)
+    for user_id in services.unannounced_users(batch_size=settings.PRESENCE_SWEEP_BATCH):
+        announce.apply_async(kwargs={"user_id": user_id}, ignore_result=True)
     return len(went_offline)
