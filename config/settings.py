@@ -169,6 +169,13 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_MAX_RETRIES = env_int("CELERY_TASK_MAX_RETRIES", 5)
+CELERY_TASK_RETRY_BACKOFF_MAX = env_int("CELERY_TASK_RETRY_BACKOFF_MAX", 30)
+# Extra task modules a worker loads (plugins; the fault tests load their poison task this way).
+CELERY_IMPORTS = env_list("CELERY_EXTRA_TASK_MODULES")
+# During a database outage a worker process holds its task and probes for this long before the
+# task fails and retries; the outage is logged at most once per WORKER_OUTAGE_LOG_SECONDS.
+WORKER_DATABASE_WAIT_SECONDS = env_float("WORKER_DATABASE_WAIT_SECONDS", 60.0)
+WORKER_OUTAGE_LOG_SECONDS = env_float("WORKER_OUTAGE_LOG_SECONDS", 30.0)
 
 # Chat behaviour (CONTRACT §2).
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 10_000)
@@ -194,6 +201,10 @@ WS_RATE_LIMITS = {
     "other": os.environ.get("WS_RATE_OTHER", "120/min"),
 }
 WS_MAX_CONNECTIONS_PER_USER = env_int("WS_MAX_CONNECTIONS_PER_USER", 20)
+# Each server process re-checks its sockets' tokens this often (a backstop: deleting a token
+# closes its sockets at once) and watches Redis this often (a restart closes sockets with 1012).
+WS_TOKEN_RECHECK_SECONDS = env_float("WS_TOKEN_RECHECK_SECONDS", 30.0)
+WS_REDIS_WATCH_SECONDS = env_float("WS_REDIS_WATCH_SECONDS", 1.0)
 
 # Presence (docs/presence.md).
 PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 30.0)

@@ -1,13 +1,20 @@
 """Token authentication for REST (`Token`/`Bearer` header) and WebSocket (`?token=`)."""
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.authtoken.models import Token
+
+from core.fanout import send_control_to_user
 
 _PREFIXES = ("token ", "bearer ")
 
@@ -52,13 +59,37 @@ def token_is_valid(*, user_id: int, key: str) -> bool:
     return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
 
 
+def valid_token_keys(keys: Iterable[str]) -> set[str]:
+    """The keys among `keys` that still authenticate an active user."""
+    return set(Token.objects.filter(key__in=list(keys), user__is_active=True).values_list("key", flat=True))
+
+
+def token_fingerprint(key: str | None) -> str:
+    """What travels through Redis to name a token: a hash, never the key itself."""
+    return hashlib.sha256((key or "").encode()).hexdigest()
+
+
+@receiver(post_delete, sender=Token)
+def close_sockets_of_deleted_token(sender, instance: Token, **_kwargs) -> None:
+    """Logout or an admin deleting a token closes the sockets it opened, at once (4001)."""
+    fingerprint, user_id = token_fingerprint(instance.key), instance.user_id
+    transaction.on_commit(lambda: send_control_to_user(user_id, "token_revoked", token=fingerprint))
+
+
 class QueryTokenAuthMiddleware:
-    """Puts the user of `?token=` into the scope; the consumer closes with 4001 if anonymous."""
+    """Puts the user of `?token=` into the scope; the consumer closes with 4001 if anonymous.
+
+    When the database cannot answer, `auth_unavailable` is set instead, and the consumer closes
+    with 1013 (try again later): a client must not take an outage for a bad token.
+    """
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
         key = token_from_query_string(scope.get("query_string", b""))
-        scope = dict(scope, user=await user_for_token(key), token_key=key)
+        try:
+            scope = dict(scope, user=await user_for_token(key), token_key=key)
+        except DatabaseError:
+            scope = dict(scope, user=AnonymousUser(), token_key=key, auth_unavailable=True)
         return await self.app(scope, receive, send)

@@ -14,18 +14,26 @@ import orjson
 from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 
 from core import ratelimit
+from core.auth import token_fingerprint
 from core.errors import ClientError
 from core.fanout import SocketFamily, asend_control, user_group
+from core.logging import Throttled
+from core.socket_watch import CLOSE_SERVICE_RESTART, watch
 from core.timestamps import now_iso
 from core.users import display_name
 from presence import services as presence
 from workers.tasks.presence import announce
 
 logger = logging.getLogger(__name__)
+# Redis or PostgreSQL away: one line per half minute, not one per frame.
+outage_log = Throttled(logger, seconds=30)
 
 CLOSE_AUTH_FAILED = 4001
+CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_TOO_MANY_CONNECTIONS = 4029
 SERVICE_UNAVAILABLE = "The service is temporarily unavailable; retry shortly"
 
@@ -55,21 +63,31 @@ class RealtimeConsumer(AsyncConsumer):
     async def websocket_connect(self, message: dict) -> None:
         await self.send({"type": "websocket.accept"})
         user = self.scope.get("user")
+        if self.scope.get("auth_unavailable"):
+            outage_log.warning("auth", "a socket was refused (1013): the database could not check its token")
+            await self.close_with_error(SERVICE_UNAVAILABLE, code="server_error", close_code=CLOSE_TRY_AGAIN_LATER)
+            return
         if user is None or not user.is_authenticated:
-            await self.send_frame({"type": "error", "error": "Authentication failed", "code": "auth_failed"})
-            await self.send({"type": "websocket.close", "code": CLOSE_AUTH_FAILED})
+            await self.close_for_auth()
+            return
+        self.user_id, self.user_name = user.pk, display_name(user)
+        try:
+            await self.channel_layer.group_add(user_group(self.user_id, self.family), self.channel_name)
+        except RedisError as error:
+            outage_log.warning("join", "a socket was refused (1013): the channel layer is unavailable (%s)", error)
+            await self.close_with_error(SERVICE_UNAVAILABLE, code="server_error", close_code=CLOSE_TRY_AGAIN_LATER)
             return
         self.authenticated = True
-        self.user_id, self.user_name = user.pk, display_name(user)
-        await self.channel_layer.group_add(user_group(self.user_id, self.family), self.channel_name)
         await self.send_frame(await self.connection_frame())
         await self.on_connected()
         await self.start_presence()
         await self.close_connections_over_cap()
+        watch.register(self)
 
     async def websocket_disconnect(self, message: dict) -> None:
         if self.authenticated:
             self.authenticated = False
+            watch.unregister(self)
             await self.channel_layer.group_discard(user_group(self.user_id, self.family), self.channel_name)
             await self.on_disconnected()
             await self.stop_presence()
@@ -151,6 +169,10 @@ class RealtimeConsumer(AsyncConsumer):
             await getattr(self, handler)(frame)
         except ClientError as error:
             await self.send_error(error, frame)
+        except (RedisError, DatabaseError) as error:
+            outage_log.warning("frame", "a %s frame failed: %s unavailable (%s)", self.family,
+                               "Redis" if isinstance(error, RedisError) else "the database", error)
+            await self.send_error(ClientError(SERVICE_UNAVAILABLE, code="server_error"), frame)
         except Exception:
             logger.exception("unexpected error handling a %s frame", self.family)
             await self.send_error(ClientError("Internal server error", code="server_error"), frame)
@@ -202,6 +224,20 @@ class RealtimeConsumer(AsyncConsumer):
     async def socket_control(self, event: dict) -> None:
         if event["action"] == "close":
             await self.send({"type": "websocket.close", "code": event["code"]})
+        elif event["action"] == "token_revoked" and event["token"] == token_fingerprint(self.scope.get("token_key")):
+            await self.close_for_auth()
+
+    async def close_with_error(self, error: str, *, code: str, close_code: int) -> None:
+        await self.send_frame({"type": "error", "error": error, "code": code})
+        await self.send({"type": "websocket.close", "code": close_code})
+
+    async def close_for_auth(self) -> None:
+        """A missing, unknown or revoked token, or a deactivated user (CONTRACT §1)."""
+        await self.close_with_error("Authentication failed", code="auth_failed", close_code=CLOSE_AUTH_FAILED)
+
+    async def close_for_restart(self) -> None:
+        """Redis came back after an outage: the client reconnects and the replay resyncs it."""
+        await self.send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
 
     # Work --------------------------------------------------------------------------------
 
@@ -209,6 +245,6 @@ class RealtimeConsumer(AsyncConsumer):
         """Hands work to the workers; the broker being down becomes a retryable client error."""
         try:
             task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
-        except Exception:
-            logger.exception("could not enqueue %s", task.name)
+        except Exception as error:
+            outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
             raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -66,6 +66,13 @@ async def asend_control(channel: str, action: str, **fields: Any) -> None:
     await get_channel_layer().send(channel, control(action, **fields))
 
 
+async def asend_control_to_user(user_id: int, action: str, **fields: Any) -> None:
+    """A control event for every socket of one user, both families; each socket decides."""
+    layer = get_channel_layer()
+    await asyncio.gather(*(layer.group_send(user_group(user_id, family), control(action, **fields))
+                           for family in get_args(SocketFamily)))
+
+
 class _LoopThread:
     """A per-process event loop in a daemon thread; recreated after fork."""
 
@@ -112,6 +119,13 @@ def push_on_commit(pushes: Iterable[Push]) -> None:
 
 def send_control(channel: str, action: str, **fields: Any) -> None:
     run_async(asend_control(channel, action, **fields))
+
+
+def send_control_to_user(user_id: int, action: str, **fields: Any) -> None:
+    try:
+        run_async(asend_control_to_user(user_id, action, **fields))
+    except Exception:
+        logger.exception("control %r for the sockets of user %s failed", action, user_id)
 
 
 def warm_up() -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 
 _TOKEN_PATTERNS = [
     re.compile(r"(?i)(token=)[^&\s\"'#]+"),
@@ -37,3 +39,25 @@ def install_everywhere() -> None:
         for handler in logger.handlers:
             if not any(isinstance(f, RedactTokensFilter) for f in handler.filters):
                 handler.addFilter(token_filter)
+
+
+class Throttled:
+    """At most one line per key every `seconds`: an outage is reported, not repeated thousands
+    of times (each line says how many were held back since the last one)."""
+
+    def __init__(self, logger: logging.Logger, *, seconds: float) -> None:
+        self.logger = logger
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._held_back: dict[str, int] = {}
+
+    def warning(self, key: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(key, -self.seconds) < self.seconds:
+                self._held_back[key] = self._held_back.get(key, 0) + 1
+                return
+            self._last[key] = now
+            held_back = self._held_back.pop(key, 0)
+        self.logger.warning(message + " (%d similar held back in the last %ss)", *args, held_back, self.seconds)

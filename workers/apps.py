@@ -6,4 +6,4 @@ class WorkersConfig(AppConfig):
     verbose_name = "Workers"
 
     def ready(self) -> None:
-        from workers import schedule  # noqa: F401 - installs the beat schedule on the Celery app
+        from workers import failures, schedule  # noqa: F401 - the failure recorder and the beat schedule

@@ -1,26 +1,94 @@
 """What every task shares: at-least-once delivery, bounded retries on infrastructure faults."""
 from __future__ import annotations
 
+import logging
+import time
+
 from celery import Task
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from core.fanout import Push, push_now
+from core.logging import Throttled
+
+logger = logging.getLogger(__name__)
 
 # Faults that a later attempt can outlive. Retry delays stay far below the broker's
 # visibility timeout, or a task would run twice (PITFALLS 8).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError)
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+GAVE_UP = "The request could not be completed; send it again"
+
+
+class DatabaseOutage:
+    """Per worker process: once a task met a database fault, later tasks wait for the database.
+
+    Without this every queued task would fail, retry and log on its own, hundreds of times a
+    second; with it a worker process holds one task, probes with a capped backoff and logs a
+    line now and then, and the queue stays in the broker until PostgreSQL answers again.
+    """
+
+    def __init__(self) -> None:
+        self.suspected = False
+        self.log = Throttled(logger, seconds=settings.WORKER_OUTAGE_LOG_SECONDS)
+
+    def suspect(self) -> None:
+        self.suspected = True
+
+    def wait(self) -> None:
+        """Returns when the database answers, or after the wait budget (the task then retries)."""
+        deadline = time.monotonic() + settings.WORKER_DATABASE_WAIT_SECONDS
+        delay = 0.25
+        while not self._answers():
+            if time.monotonic() >= deadline:
+                return
+            self.log.warning("database", "database unavailable; tasks wait for it before running")
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 5.0)
+        self.suspected = False
+
+    @staticmethod
+    def _answers() -> bool:
+        close_old_connections()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DatabaseError:
+            return False
+
+
+database_outage = DatabaseOutage()
 
 
 class ReliableTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     autoretry_for = TRANSIENT_ERRORS
-    max_retries = 8
+    max_retries = settings.CELERY_TASK_MAX_RETRIES
     retry_backoff = 1
-    retry_backoff_max = 30
+    retry_backoff_max = settings.CELERY_TASK_RETRY_BACKOFF_MAX
     retry_jitter = True
 
     def before_start(self, task_id, args, kwargs):
-        from django.db import close_old_connections
-
         # A connection that died with the database is dropped instead of failing the task.
         close_old_connections()
+        if database_outage.suspected:
+            database_outage.wait()
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        if isinstance(exc, DATABASE_ERRORS):
+            database_outage.suspect()
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """The socket that asked for this work hears that it failed for good: never a silent drop.
+
+        The failure itself is recorded by `workers.failures` (the `task_failure` signal).
+        """
+        reply_channel = kwargs.get("reply_channel")
+        if reply_channel:
+            frame = {"type": "error", "error": GAVE_UP, "code": "server_error"}
+            if kwargs.get("temp_id") is not None:
+                frame["temp_id"] = kwargs["temp_id"]
+            push_now([Push(frame=frame, channel=reply_channel)])
