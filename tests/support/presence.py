@@ -1,6 +1,8 @@
 """Reads of the presence keys, to check that they agree with each other and with the answers."""
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 import redis
@@ -42,3 +44,47 @@ def read_presence(client: redis.Redis, user_id: int) -> PresenceKeys:
         opened=opened,
         announced_online=bool(announced),
     )
+
+
+def befriend(*users) -> None:
+    """Makes the users contacts of each other: each pair shares a conversation."""
+    from chat.models import Conversation
+
+    for index, one in enumerate(users):
+        for other in users[index + 1 :]:
+            low, high = sorted((one.id, other.id))
+            Conversation.objects.get_or_create(participant1_id=low, participant2_id=high)
+
+
+async def wait_for_presence(client: redis.Redis, user_id: int, *, sockets: int, timeout: float = 20.0) -> PresenceKeys:
+    """Waits until the user has exactly `sockets` entries, then returns the (agreeing) keys."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = read_presence(client, user_id)
+        if len(state.connections) == sockets:
+            assert state.online == (sockets > 0)
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"user {user_id} has {len(state.connections)} connections, not {sockets}: {state}")
+        await asyncio.sleep(0.1)
+
+
+async def assert_answers(client: redis.Redis, *, viewer, viewer_ws, rest, user, online: bool, sockets: int) -> dict:
+    """The keys, get_online_status, online-users and the conversations list all say the same.
+
+    Returns the online_status frame.
+    """
+    state = await wait_for_presence(client, user.id, sockets=sockets)
+    assert state.online is online
+    status = await viewer_ws.request({"type": "get_online_status", "user_id": user.id}, "online_status")
+    assert status["user_id"] == user.id and status["is_online"] is online, status
+    assert status["last_seen"].endswith("Z") and status["timestamp"].endswith("Z")
+    online_users = rest.get("/api/v1/communication/chats/online-users/").json()["online_users"]
+    assert (user.id in online_users) is online, online_users
+    conversations = rest.get("/api/v1/communication/chats/conversations/").json()
+    [other_user] = [c["other_user"] for c in conversations if c["other_user"]["id"] == user.id]
+    assert other_user["is_online"] is online, conversations
+    # Read again: the answers above agree with keys that did not move meanwhile.
+    again = read_presence(client, user.id)
+    assert (again.online, sorted(again.connections)) == (state.online, sorted(state.connections))
+    return status
