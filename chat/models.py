@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 
 # 'simple': no stemming and no stop words, so that text in any language and script is indexed as written.
-MESSAGE_SEARCH_VECTOR = SearchVector("message", config="simple")
+MESSAGE_SEARCH_CONFIG = "simple"
+MESSAGE_SEARCH_VECTOR = SearchVector("message", config=MESSAGE_SEARCH_CONFIG)
 
 
 class Conversation(models.Model):

@@ -1,11 +1,13 @@
 """Reads and payload shaping for chat. Every message leaves the server in `message_payload`'s shape."""
 from __future__ import annotations
 
-from django.http import FileResponse
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import Case, F, Q, QuerySet, Sum, When
+from django.http import FileResponse
 from django.urls import reverse
 
-from chat.models import Attachment, ChatMessage, Conversation
+from chat.models import MESSAGE_SEARCH_CONFIG, MESSAGE_SEARCH_VECTOR, Attachment, ChatMessage, Conversation
 from core.timestamps import iso_z
 from core.users import avatar_url, display_name, user_summary
 from presence.selectors import visible_online_among
@@ -15,10 +17,31 @@ def messages_with_people() -> QuerySet[ChatMessage]:
     return ChatMessage.objects.select_related("sender", "receiver", "attachment")
 
 
+def attachment_download_path(attachment_id: int) -> str:
+    return reverse("chat-attachment-download", args=[attachment_id])
+
+
 def attachment_url(message: ChatMessage) -> str | None:
     if message.attachment_id is None:
         return None
-    return reverse("chat-attachment-download", args=[message.attachment_id])
+    return attachment_download_path(message.attachment_id)
+
+
+def attachment_payload(attachment: Attachment) -> dict:
+    """The answer to an upload (CONTRACT §4 `chats/attachments/`)."""
+    return {
+        "id": attachment.pk,
+        "url": attachment_download_path(attachment.pk),
+        "attachment_type": attachment.attachment_type,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "name": attachment.name,
+    }
+
+
+def sent_message(*, sender_id: int, idempotency_key: str) -> ChatMessage | None:
+    """The message that a send with this idempotency key stored, if it was stored."""
+    return messages_with_people().filter(sender_id=sender_id, idempotency_key=idempotency_key).first()
 
 
 def message_payload(message: ChatMessage) -> dict:
@@ -146,6 +169,28 @@ def unread_summary(user_id: int) -> dict:
 def message_list(user_id: int) -> QuerySet[ChatMessage]:
     """Every message the user sent or received, for the filtered list endpoint."""
     return messages_with_people().filter(Q(sender_id=user_id) | Q(receiver_id=user_id)).order_by("-id")
+
+
+def search_messages(messages: QuerySet[ChatMessage], query: str) -> QuerySet[ChatMessage]:
+    """Full-text search where every word of the query must start a word of the message.
+
+    PostgreSQL's own parser splits the query, exactly as it split the indexed text, so no character
+    of the query is ever read as tsquery syntax. A query without words (emoji, punctuation) has
+    nothing to look up in the index and matches as a substring instead.
+    """
+    words = search_words(query)
+    if not words:
+        return messages.filter(message__icontains=query)
+    prefixes = " & ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words)
+    return messages.annotate(search_vector=MESSAGE_SEARCH_VECTOR).filter(
+        search_vector=SearchQuery(prefixes, search_type="raw", config=MESSAGE_SEARCH_CONFIG)
+    )
+
+
+def search_words(query: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))", [MESSAGE_SEARCH_CONFIG, query])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def attachments_visible_to(user_id: int) -> QuerySet[Attachment]:

@@ -1,17 +1,20 @@
 """Chat writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit."""
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from chat import selectors
+from chat import selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
 from core.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
@@ -41,7 +44,7 @@ def send_message(
     validate_message_text(text=text, has_attachment=attachment_id is not None)
     if sender_id == receiver_id:
         raise ValidationFailed("You cannot send a message to yourself")
-    existing = _stored_send(sender_id=sender_id, idempotency_key=idempotency_key)
+    existing = selectors.sent_message(sender_id=sender_id, idempotency_key=idempotency_key)
     if existing is not None:
         _push_again(existing, reply_channel)
         return existing
@@ -61,16 +64,12 @@ def send_message(
             notification_services.notify_chat_message(message=message)
     except IntegrityError:
         # A concurrent retry of the same send won the race: answer with its row.
-        existing = _stored_send(sender_id=sender_id, idempotency_key=idempotency_key)
+        existing = selectors.sent_message(sender_id=sender_id, idempotency_key=idempotency_key)
         if existing is None:
             raise
         _push_again(existing, reply_channel)
         return existing
     return message
-
-
-def _stored_send(*, sender_id: int, idempotency_key: str) -> ChatMessage | None:
-    return selectors.messages_with_people().filter(sender_id=sender_id, idempotency_key=idempotency_key).first()
 
 
 def _store_message(*, sender, receiver, text, temp_id, idempotency_key, attachment_id) -> ChatMessage:
@@ -84,9 +83,34 @@ def _store_message(*, sender, receiver, text, temp_id, idempotency_key, attachme
     return message
 
 
+def store_attachment(*, uploader_id: int, upload: UploadedFile) -> Attachment:
+    """Stores an upload under a generated name, with the type its content really has.
+
+    Not idempotent by nature (each upload is a new file); an upload nobody attaches stays its
+    uploader's only. The file is written before the row, and removed again if the row fails.
+    """
+    name = uploads.check_name(upload.name or "")
+    uploads.check_size(upload.size)
+    content = b"".join(upload.chunks())
+    sniffed = uploads.sniff(content)
+    attachment = Attachment(
+        uploader_id=uploader_id, attachment_type=sniffed.attachment_type, content_type=sniffed.mime,
+        size=len(content), name=name,
+    )
+    attachment.file.save(f"{uuid.uuid4().hex}.{sniffed.extension}", ContentFile(content), save=False)
+    try:
+        attachment.save()
+    except BaseException:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
+
+
 def _claim_attachment(*, uploader_id: int, attachment_id: int) -> Attachment:
     attachment = (
-        Attachment.objects.select_for_update()
+        # Locks the upload's row only (the message side is an outer join); the message's unique
+        # attachment_id is what finally makes a second claim fail.
+        Attachment.objects.select_for_update(of=("self",))
         .filter(pk=attachment_id, uploader_id=uploader_id, message__isnull=True)
         .first()
     )

@@ -135,11 +135,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_RATES": {
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "chat_send": os.environ.get("THROTTLE_CHAT_SEND", "60/min"),
+        "chat_upload": os.environ.get("THROTTLE_CHAT_UPLOAD", "30/min"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
@@ -150,6 +151,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids by resource (chats, notifications, auth) rather than by "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1(?:/communication)?",
 }
 
 # Celery: at-least-once with idempotent tasks (PITFALLS 8).

@@ -1,19 +1,59 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
+from django.db.models import QuerySet
 
+from chat import selectors
 from chat.models import ChatMessage
+
+MAX_ID = 2**63 - 1
+MAX_SEARCH_LENGTH = 200
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole, positive id: a decimal or an id beyond bigint gets a 400, not a database error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """`true`/`false` (or `1`/`0`); anything else is a 400 rather than a silently ignored filter."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+    # The select widgets would turn an unknown value into "no filter" before it is validated.
+    widget = forms.TextInput
+
+    def to_python(self, value) -> bool | None:
+        if value in (None, ""):
+            return None
+        if str(value).lower() not in self.VALUES:
+            raise forms.ValidationError("Must be true or false.", code="invalid")
+        return self.VALUES[str(value).lower()]
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class MessageFilter(django_filters.FilterSet):
-    conversation = django_filters.NumberFilter(field_name="conversation_id")
-    sender = django_filters.NumberFilter(field_name="sender_id")
-    receiver = django_filters.NumberFilter(field_name="receiver_id")
-    is_read = django_filters.BooleanFilter()
+    conversation = IdFilter(field_name="conversation_id")
+    sender = IdFilter(field_name="sender_id")
+    receiver = IdFilter(field_name="receiver_id")
+    is_read = BooleanFilter()
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
-    has_attachment = django_filters.BooleanFilter(field_name="attachment", lookup_expr="isnull", exclude=True)
+    has_attachment = BooleanFilter(field_name="attachment", lookup_expr="isnull", exclude=True)
+    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH,
+                                       help_text="Full-text search on the text: every word must start a word of "
+                                                 "the message; a query without words matches as a substring.")
 
     class Meta:
         model = ChatMessage
         fields: list[str] = []
+
+    def filter_search(self, messages: QuerySet[ChatMessage], name: str, value: str) -> QuerySet[ChatMessage]:
+        return selectors.search_messages(messages, value)

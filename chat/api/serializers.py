@@ -19,6 +19,27 @@ class SendMessageSerializer(serializers.Serializer):
         return value
 
 
+class SendMessageWithUploadSerializer(SendMessageSerializer):
+    """A multipart send may carry the file itself; it is stored as an upload, then attached."""
+
+    attachment = serializers.FileField(required=False, allow_empty_file=True, max_length=None, use_url=False)
+
+
+class UploadSerializer(serializers.Serializer):
+    # Empty files and long names get their own clear errors from chat.uploads.
+    file = serializers.FileField(allow_empty_file=True, max_length=None, use_url=False)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField(help_text="Download path (served only to the uploader and the two people "
+                                          "of the message it is attached to).")
+    attachment_type = serializers.ChoiceField(choices=["image", "video", "audio", "document"])
+    size = serializers.IntegerField(help_text="Bytes.")
+    content_type = serializers.CharField(help_text="Sniffed from the content, never taken from the client.")
+    name = serializers.CharField(help_text="The uploaded file's name, for display only.")
+
+
 class MarkReadSerializer(serializers.Serializer):
     message_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
                                         max_length=MAX_IDS_PER_FRAME)
@@ -116,8 +137,3 @@ class UnreadCountSerializer(serializers.Serializer):
 
 class OnlineUsersSerializer(serializers.Serializer):
     online_users = serializers.ListField(child=serializers.IntegerField())
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    code = serializers.CharField(required=False)

@@ -6,17 +6,21 @@ import uuid
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from chat import selectors, typing
+from chat import selectors, services, typing
 from chat.api import serializers as s
-from chat.api.filters import MessageFilter
-from core.errors import NotFound, from_dict
+from chat.api.filters import MAX_ID, MessageFilter
+from chat.api.parsers import UploadParser
+from core.api.schema import ErrorSerializer
+from core.errors import NotFound, ValidationFailed, from_dict
 from core.fanout import run_async
 from core.users import active_user_or_none, display_name
 from presence.selectors import online_contacts, visible_online_among
@@ -28,6 +32,21 @@ class MessagePagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def id_path_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": MAX_ID}, OpenApiParameter.PATH,
+                            description=description)
+
+
+USER_ID_PARAMETER = id_path_parameter("user_id", "The other person's user id.")
+ATTACHMENT_ID_PARAMETER = id_path_parameter("attachment_id", "The attachment's id.")
+DOWNLOAD_HEADERS = [
+    OpenApiParameter("Content-Disposition", str, OpenApiParameter.HEADER, response=[200],
+                     description='Always `attachment; filename="…"`: never rendered inline.'),
+    OpenApiParameter("X-Content-Type-Options", str, OpenApiParameter.HEADER, response=[200],
+                     description="Always `nosniff`."),
+]
 
 
 def wait_for(task, **kwargs) -> dict | None:
@@ -45,49 +64,74 @@ def raise_if_error(outcome: dict) -> dict:
     return outcome
 
 
+def send_key(temp_id: str | None) -> str:
+    """The idempotency key of a send: the client's temp_id, or a fresh key when it sent none."""
+    return f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}"
+
+
 class ChatViewSet(viewsets.GenericViewSet):
     filterset_class = MessageFilter
     pagination_class = MessagePagination
     serializer_class = s.MessageSerializer
+    parser_classes = [JSONParser, FormParser, UploadParser]
 
     def get_queryset(self):
         return selectors.message_list(self.request.user.pk)
 
+    THROTTLE_SCOPES = {"create": "chat_send", "upload_attachment": "chat_upload"}
+
     def get_throttles(self):
-        if self.action == "create":
-            self.throttle_scope = "chat_send"
+        if self.action in self.THROTTLE_SCOPES:
+            self.throttle_scope = self.THROTTLE_SCOPES[self.action]
             return [ScopedRateThrottle()]
         return super().get_throttles()
 
-    @extend_schema(request=s.SendMessageSerializer,
-                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: s.ErrorSerializer, 404: s.ErrorSerializer})
+    @extend_schema(request={"application/json": s.SendMessageSerializer,
+                            "multipart/form-data": s.SendMessageWithUploadSerializer},
+                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     def create(self, request):
-        data = s.SendMessageSerializer(data=request.data)
+        data = s.SendMessageWithUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         temp_id = fields.get("temp_id")
+        idempotency_key = send_key(temp_id)
+        attachment_id = self.attachment_to_send(fields, idempotency_key)
         run_async(typing.stop_typing(user_id=request.user.pk, user_name=display_name(request.user),
                                      partner_id=fields["receiver_id"], only_if_active=True))
         outcome = wait_for(
             chat_tasks.send_message,
             sender_id=request.user.pk, receiver_id=fields["receiver_id"], text=fields["message"], temp_id=temp_id,
-            idempotency_key=f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}",
-            attachment_id=fields.get("attachment_id"),
+            idempotency_key=idempotency_key, attachment_id=attachment_id,
         )
         if outcome is None:
             return Response({"status": "queued", "temp_id": temp_id}, status=status.HTTP_202_ACCEPTED)
         return Response(raise_if_error(outcome)["message"], status=status.HTTP_201_CREATED)
 
+    def attachment_to_send(self, fields: dict, idempotency_key: str) -> int | None:
+        """A multipart send's file is stored first (synchronously: it is in this request's body)."""
+        upload = fields.get("attachment")
+        if upload is None:
+            return fields.get("attachment_id")
+        if fields.get("attachment_id") is not None:
+            raise ValidationFailed("Send either an attachment file or an attachment_id, not both")
+        retried = selectors.sent_message(sender_id=self.request.user.pk, idempotency_key=idempotency_key)
+        if retried is not None:
+            # A retried send: its file is stored and attached already.
+            return retried.attachment_id
+        return services.store_attachment(uploader_id=self.request.user.pk, upload=upload).pk
+
+    @extend_schema(responses={200: s.MessageSerializer(many=True)})
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([selectors.message_payload(message) for message in page])
 
     @extend_schema(responses={200: s.ConversationSerializer(many=True)})
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def conversations(self, request):
         return Response(selectors.conversation_list(request.user.pk))
 
-    @extend_schema(parameters=[s.HistoryQuerySerializer], responses={200: s.HistorySerializer, 404: s.ErrorSerializer})
+    @extend_schema(parameters=[s.HistoryQuerySerializer, USER_ID_PARAMETER],
+                   responses={200: s.HistorySerializer, 404: ErrorSerializer})
     @action(detail=False, methods=["get"], url_path=r"conversation/(?P<user_id>[0-9]+)")
     def conversation(self, request, user_id: str):
         query = s.HistoryQuerySerializer(data=request.query_params)
@@ -108,7 +152,7 @@ class ChatViewSet(viewsets.GenericViewSet):
         })
 
     @extend_schema(request=s.MarkReadSerializer, responses={200: s.MarkReadResultSerializer, 202: s.QueuedSerializer,
-                                                           400: s.ErrorSerializer, 404: s.ErrorSerializer})
+                                                           400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):
         data = s.MarkReadSerializer(data=request.data)
@@ -119,7 +163,7 @@ class ChatViewSet(viewsets.GenericViewSet):
         raise_if_error(outcome)
         return Response({"success": True, "marked_count": outcome["count"], "read_at": outcome["read_at"]})
 
-    @extend_schema(request=s.TypingSerializer, responses={200: s.SuccessSerializer, 400: s.ErrorSerializer})
+    @extend_schema(request=s.TypingSerializer, responses={200: s.SuccessSerializer, 400: ErrorSerializer})
     @action(detail=False, methods=["post"])
     def typing(self, request):
         data = s.TypingSerializer(data=request.data)
@@ -148,9 +192,21 @@ class ChatViewSet(viewsets.GenericViewSet):
     def online_users(self, request):
         return Response({"online_users": online_contacts(request.user.pk)})
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes, 404: s.ErrorSerializer})
+    @extend_schema(request={"multipart/form-data": s.UploadSerializer},
+                   responses={201: s.AttachmentSerializer, 400: ErrorSerializer})
+    @action(detail=False, methods=["post"], url_path="attachments", parser_classes=[UploadParser])
+    def upload_attachment(self, request):
+        """Stores an upload; its type is sniffed from the content. Attach it with `attachment_id`."""
+        data = s.UploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attachment = services.store_attachment(uploader_id=request.user.pk, upload=data.validated_data["file"])
+        return Response(selectors.attachment_payload(attachment), status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ATTACHMENT_ID_PARAMETER, *DOWNLOAD_HEADERS],
+                   responses={(200, "*/*"): OpenApiTypes.BINARY, 404: ErrorSerializer})
     @action(detail=False, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)/download",
             url_name="attachment-download")
     def download_attachment(self, request, attachment_id: str):
+        """The file, as a download, to its uploader and the two people of its message only."""
         attachment = get_object_or_404(selectors.attachments_visible_to(request.user.pk), pk=int(attachment_id))
         return selectors.attachment_response(attachment)

@@ -1,14 +1,47 @@
 """REST pieces shared by the apps' APIs."""
 from __future__ import annotations
 
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ClientError
 
+CODE_BY_STATUS = {
+    400: "validation_error", 401: "auth_failed", 403: "forbidden", 404: "not_found", 413: "too_large",
+    429: "rate_limited",
+}
+
 
 def exception_handler(exc, context):
-    """Domain errors become `{"error", "code"}` with their status (CONTRACT §4)."""
+    """Every error body has `error` (human-readable) and `code` (machine-readable) (CONTRACT §4).
+
+    DRF's own keys stay beside them: `detail`, or a validation error's messages per field.
+    """
     if isinstance(exc, ClientError):
         return Response(exc.as_dict(), status=exc.http_status)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, APIException):
+        response.data = _with_error_and_code(response.data, exc, response.status_code)
+    return response
+
+
+def _with_error_and_code(data, exc: APIException, status_code: int) -> dict:
+    code = CODE_BY_STATUS.get(status_code, exc.default_code)
+    if isinstance(exc, ValidationError):
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        return {**fields, "error": _first_message(fields), "code": code}
+    return {**data, "error": str(data.get("detail", exc.default_detail)), "code": code}
+
+
+def _first_message(errors, path: str = "") -> str:
+    """`receiver_id: This field is required.` for the first (possibly nested) field error."""
+    if isinstance(errors, dict):
+        if not errors:
+            return "Invalid input."
+        key, value = next(iter(errors.items()))
+        name = path if key == "non_field_errors" else f"{path}.{key}" if path else str(key)
+        return _first_message(value, name)
+    if isinstance(errors, list) and errors:
+        return _first_message(errors[0], path)
+    return f"{path}: {errors}" if path else str(errors)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api.schema import ErrorSerializer
 from core.users import user_summary
 
 
@@ -22,9 +23,6 @@ class UserSummarySerializer(serializers.Serializer):
     username = serializers.CharField()
     full_name = serializers.CharField()
     avatar = serializers.CharField(allow_null=True)
-
-
-ErrorSerializer = inline_serializer("Error", {"error": serializers.CharField(), "code": serializers.CharField(required=False)})
 
 
 class LoginView(APIView):

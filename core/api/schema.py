@@ -1,0 +1,40 @@
+"""OpenAPI generation (drf-spectacular): the shared error shape, documented on every endpoint."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx body (core.api.exception_handler); a validation error adds its messages per field."""
+
+    error = serializers.CharField(help_text="Human-readable.")
+    code = serializers.CharField(required=False, help_text="Machine-readable, e.g. validation_error, not_found.")
+    detail = serializers.CharField(required=False, help_text="DRF's message, for errors that DRF raised.")
+
+
+class ApiSchema(AutoSchema):
+    """Documents the errors an endpoint can answer with even when its view does not list them:
+    400 when it takes input, 401 when it needs authentication, 404 when it names an object or
+    takes a cursor, 429 when it is throttled."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            for status in self._implied_error_statuses(operation):
+                operation["responses"].setdefault(status, self._get_response_for_code(ErrorSerializer, status))
+        return operation
+
+    def _implied_error_statuses(self, operation: dict) -> Iterator[str]:
+        parameters = operation.get("parameters", [])
+        if operation.get("requestBody") or any(p["in"] == "query" for p in parameters):
+            yield "400"
+        if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
+            yield "401"
+        if any(p["in"] == "path" or p["name"] == "cursor" for p in parameters):
+            yield "404"
+        if self.view.get_throttles():
+            yield "429"
