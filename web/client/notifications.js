@@ -1,0 +1,80 @@
+/**
+ * The `/ws/notifications/` client (contract §3).
+ *
+ * `notification` frames are de-duplicated by the notification's id. Commands given while the
+ * socket is down (all idempotent) are sent once it is open again.
+ *
+ * Events: every server frame by its `type` (plus `frame`), `status`, `connected`, `closed`.
+ */
+import { Emitter } from "./emitter.js";
+import { RecentSet, toId } from "./ids.js";
+import { ReconnectingSocket } from "./socket.js";
+
+export class NotificationClient extends Emitter {
+  constructor(socketOptions) {
+    super();
+    this.socket = new ReconnectingSocket({ ...socketOptions, path: "/ws/notifications/" });
+    this.waiting = new Map();
+    this.seen = new RecentSet();
+    this.socket.on("connected", (frame) => this.onConnected(frame));
+    this.socket.on("frame", (frame) => this.handle(frame));
+    this.socket.on("status", (status) => this.emit("status", status));
+    this.socket.on("closed", (event) => this.emit("closed", event));
+  }
+
+  get status() {
+    return this.socket.status;
+  }
+
+  get isOpen() {
+    return this.socket.isOpen;
+  }
+
+  connect() {
+    this.socket.connect();
+    return this;
+  }
+
+  close() {
+    this.socket.close();
+  }
+
+  markRead(notificationId) {
+    const id = toId(notificationId);
+    this.command(`read:${id}`, { type: "mark_read", notification_id: id });
+  }
+
+  markAllRead() {
+    this.command("read:all", { type: "mark_all_read" });
+  }
+
+  dismiss(notificationId) {
+    const id = toId(notificationId);
+    this.command(`dismiss:${id}`, { type: "dismiss", notification_id: id });
+  }
+
+  requestUnreadCount() {
+    this.command("count", { type: "get_unread_count" });
+  }
+
+  command(key, frame) {
+    if (!this.socket.send(frame)) this.waiting.set(key, frame);
+  }
+
+  onConnected(frame) {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const command of waiting) this.socket.send(command);
+    this.emit("connected", frame);
+  }
+
+  handle(frame) {
+    this.emit("frame", frame);
+    if (frame.type === "connection") return;
+    if (frame.type === "notification") {
+      const id = frame.notification?.id;
+      if (id != null && !this.seen.add(id)) return;
+    }
+    this.emit(frame.type, frame);
+  }
+}

@@ -1,0 +1,125 @@
+/** The REST API (contract §1 and §4) over `fetch`, with token authentication. */
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error ?? body?.detail ?? `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export class RestApi {
+  constructor({ baseUrl, token, fetch: fetchImpl = globalThis.fetch.bind(globalThis) } = {}) {
+    this.baseUrl = (baseUrl ?? globalThis.location?.origin ?? "").replace(/\/$/, "");
+    this.token = token;
+    this.fetch = fetchImpl;
+  }
+
+  /** POST /api/v1/auth/login/ -> {token, key, user}. */
+  static async login({ baseUrl, username, password, fetch: fetchImpl }) {
+    return new RestApi({ baseUrl, fetch: fetchImpl }).request("POST", "/api/v1/auth/login/", { username, password });
+  }
+
+  logout() {
+    return this.request("POST", "/api/v1/auth/logout/");
+  }
+
+  async request(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (this.token) headers.Authorization = `Token ${this.token}`;
+    const init = { method, headers };
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await this.fetch(this.baseUrl + path, init);
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = { error: text.slice(0, 200) };
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  // Chat ----------------------------------------------------------------------------------
+
+  sendMessage({ receiverId, message, tempId, attachmentId }) {
+    const body = { receiver_id: receiverId, message, temp_id: tempId };
+    if (attachmentId != null) body.attachment_id = attachmentId;
+    return this.request("POST", "/api/v1/communication/chats/", body);
+  }
+
+  conversations() {
+    return this.request("GET", "/api/v1/communication/chats/conversations/");
+  }
+
+  /** History with one user, newest first: {conversation_id, messages, other_user, has_more}. */
+  history(userId, { limit, beforeId } = {}) {
+    const query = new URLSearchParams();
+    if (limit) query.set("limit", limit);
+    if (beforeId) query.set("before_id", beforeId);
+    const suffix = query.toString() ? `?${query}` : "";
+    return this.request("GET", `/api/v1/communication/chats/conversation/${userId}/${suffix}`);
+  }
+
+  markRead(selector) {
+    return this.request("POST", "/api/v1/communication/chats/mark-read/", selector);
+  }
+
+  unreadCount() {
+    return this.request("GET", "/api/v1/communication/chats/unread-count/");
+  }
+
+  onlineUsers() {
+    return this.request("GET", "/api/v1/communication/chats/online-users/");
+  }
+
+  /** POST chats/attachments/ (multipart `file`) -> {id, url, attachment_type, size, content_type, name}. */
+  uploadAttachment(file, name) {
+    const form = new FormData();
+    form.append("file", file, name ?? file.name);
+    return this.request("POST", "/api/v1/communication/chats/attachments/", form);
+  }
+
+  /** Fetches a protected file (an attachment URL) with the token, as a Blob. */
+  async download(url) {
+    const response = await this.fetch(new URL(url, this.baseUrl || globalThis.location?.origin).href, {
+      headers: { Authorization: `Token ${this.token}` },
+    });
+    if (!response.ok) throw new ApiError(response.status, null);
+    return response.blob();
+  }
+
+  // Notifications -------------------------------------------------------------------------
+
+  notifications(filters = {}) {
+    const query = new URLSearchParams(filters);
+    const suffix = query.toString() ? `?${query}` : "";
+    return this.request("GET", `/api/v1/communication/notifications/${suffix}`);
+  }
+
+  unreadNotifications() {
+    return this.request("GET", "/api/v1/communication/notifications/unread/");
+  }
+
+  notificationUnreadCount() {
+    return this.request("GET", "/api/v1/communication/notifications/unread-count/");
+  }
+
+  markNotificationRead(id) {
+    return this.request("POST", `/api/v1/communication/notifications/${id}/mark-read/`);
+  }
+
+  markAllNotificationsRead() {
+    return this.request("POST", "/api/v1/communication/notifications/mark-all-read/");
+  }
+
+  dismissNotification(id) {
+    return this.request("DELETE", `/api/v1/communication/notifications/${id}/dismiss/`);
+  }
+}

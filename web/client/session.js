@@ -1,0 +1,217 @@
+/**
+ * Sessions wire a socket client, the REST API and the stores together: the one place that
+ * decides how each server frame changes the state. The React hooks and the demo page both use
+ * them; `sharedChatSession`/`sharedNotificationSession` let several components share one socket.
+ */
+import { ChatClient } from "./chat.js";
+import { NotificationClient } from "./notifications.js";
+import { ApiError, RestApi } from "./rest.js";
+import { ChatStore, NotificationStore, PresenceStore, TypingStore } from "./stores.js";
+
+export class ChatSession {
+  constructor({ baseUrl, token, fetch, ...clientOptions }) {
+    this.api = new RestApi({ baseUrl, token, fetch });
+    this.client = new ChatClient({ baseUrl, token, ...clientOptions });
+    this.chat = new ChatStore();
+    this.typing = new TypingStore();
+    this.presence = new PresenceStore();
+    this.loadedWith = new Set();
+    this.wire();
+  }
+
+  wire() {
+    const { client, chat, typing, presence } = this;
+    client.on("status", (status) => chat.set({ status }));
+    client.on("connected", (frame) => {
+      chat.set({ userId: frame.user_id });
+      this.resync();
+    });
+    client.on("closed", () => typing.clearAll());
+    client.on("message", (frame) => {
+      typing.clear(frame.sender_id);
+      const known = chat.state.conversations.some((c) => c.conversation_id === frame.conversation_id);
+      chat.applyMessage(frame);
+      // A new partner: the list entry with their name and presence comes from the server.
+      if (!known) this.refreshConversations().catch(() => {});
+    });
+    client.on("message_sent", (frame) => chat.applyMessage(frame));
+    client.on("outbox", (entries) => chat.set({ outbox: entries.map(unsentView) }));
+    client.on("send_failed", ({ entry, error }) => {
+      chat.set({ failed: [...chat.state.failed, { ...unsentView(entry), error: error.error, code: error.code }] });
+    });
+    client.on("delivery_receipt", (frame) => {
+      chat.updateMessage(frame.conversation_id, frame.message_id, { delivered_at: frame.delivered_at });
+    });
+    client.on("read_receipt", (frame) => {
+      chat.updateMessage(frame.conversation_id, frame.message_id, { is_read: true, read_at: frame.read_at });
+    });
+    client.on("unread_count", (frame) => chat.applyUnreadCount(frame));
+    client.on("typing_indicator", (frame) => typing.apply(frame));
+    const presenceChanged = (frame) => {
+      presence.setOnline(frame.user_id, frame.is_online, frame.last_seen);
+      chat.setOnline(frame.user_id, frame.is_online);
+    };
+    client.on("online_status", presenceChanged);
+    client.on("online_status_changed", presenceChanged);
+  }
+
+  start() {
+    this.client.connect();
+    return this;
+  }
+
+  stop() {
+    this.client.close();
+    this.typing.clearAll();
+  }
+
+  /** After every (re)connect: counts, presence and the open histories may have moved meanwhile. */
+  async resync() {
+    await Promise.allSettled([
+      this.refreshConversations(),
+      ...[...this.loadedWith].map((userId) => this.loadHistory(userId)),
+    ]);
+  }
+
+  async refreshConversations() {
+    const conversations = await this.api.conversations();
+    this.chat.setConversations(conversations);
+    this.presence.replace(conversations.filter((c) => c.other_user.is_online).map((c) => c.other_user.id));
+    return conversations;
+  }
+
+  /** Loads the newest page of history with `userId`; returns the conversation id (null if none yet). */
+  async loadHistory(userId, { limit = 50 } = {}) {
+    const page = await this.api.history(userId, { limit });
+    this.loadedWith.add(userId);
+    this.presence.setOnline(page.other_user.id, Boolean(page.other_user.is_online));
+    if (page.conversation_id != null) {
+      this.chat.addMessages(page.conversation_id, page.messages, { hasMore: page.has_more });
+    }
+    return page;
+  }
+
+  /** Loads the page before the oldest loaded message; returns whether more remain. */
+  async loadOlder(userId, conversationId, { limit = 50 } = {}) {
+    const oldest = this.chat.state.messages[conversationId]?.[0];
+    if (!oldest) return false;
+    const page = await this.api.history(userId, { limit, beforeId: oldest.id });
+    this.chat.addMessages(conversationId, page.messages, { hasMore: page.has_more });
+    return page.has_more;
+  }
+
+  sendMessage(receiverId, text, options) {
+    return this.client.sendMessage(receiverId, text, options);
+  }
+
+  discardFailed(tempId) {
+    this.chat.set({ failed: this.chat.state.failed.filter((entry) => entry.temp_id !== tempId) });
+  }
+
+  /** Marks everything received in a conversation read (receipts go to the sender). */
+  markConversationRead(conversationId) {
+    const me = this.chat.state.userId;
+    const unread = (this.chat.state.messages[conversationId] ?? []).some((m) => m.receiver_id === me && !m.is_read);
+    if (!unread && !this.chat.state.unreadCounts[conversationId]) return false;
+    this.client.markRead({ conversationId });
+    this.chat.markReceivedRead(conversationId);
+    return true;
+  }
+
+  typingTo(receiverId) {
+    this.client.typing(receiverId);
+  }
+
+  stopTypingTo(receiverId) {
+    this.client.stopTyping(receiverId);
+  }
+
+  /** Uploads a file for a later `sendMessage(..., {attachmentId})`. Throws ApiError (404 if the server has no uploads). */
+  uploadAttachment(file, name) {
+    return this.api.uploadAttachment(file, name);
+  }
+}
+
+export class NotificationSession {
+  constructor({ baseUrl, token, fetch, ...clientOptions }) {
+    this.api = new RestApi({ baseUrl, token, fetch });
+    this.client = new NotificationClient({ baseUrl, token, ...clientOptions });
+    this.store = new NotificationStore();
+    this.client.on("status", (status) => this.store.set({ status }));
+    this.client.on("frame", (frame) => this.store.apply(frame));
+  }
+
+  start() {
+    this.client.connect();
+    this.refresh().catch((error) => this.store.set({ error: error.message }));
+    return this;
+  }
+
+  stop() {
+    this.client.close();
+  }
+
+  /** Loads the newest notifications; a server without the notification API leaves `available` false. */
+  async refresh() {
+    try {
+      const page = await this.api.notifications();
+      this.store.setList(page.results ?? page);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      this.store.set({ available: false });
+      this.client.close();
+    }
+  }
+
+  markRead(id) {
+    this.client.markRead(id);
+    this.store.markRead(id);
+  }
+
+  markAllRead() {
+    this.client.markAllRead();
+    this.store.markAllRead();
+  }
+
+  dismiss(id) {
+    this.client.dismiss(id);
+    this.store.remove(id);
+  }
+}
+
+function unsentView(entry) {
+  const { temp_id, receiver_id, message, attachment_id, created_at } = entry;
+  return { temp_id, receiver_id, message, attachment_id, created_at };
+}
+
+/** One session per server and token, shared by every user of it; stopped when the last releases it. */
+function sharedRegistry(Session) {
+  const sessions = new Map();
+  return function acquire(options) {
+    const key = `${options.baseUrl ?? ""}|${options.token}`;
+    let holder = sessions.get(key);
+    if (!holder) {
+      holder = { session: new Session(options).start(), users: 0, stopTimer: null };
+      sessions.set(key, holder);
+    }
+    clearTimeout(holder.stopTimer);
+    holder.users += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      holder.users -= 1;
+      // Deferred: React mounts effects twice in development; the second mount reuses the socket.
+      if (holder.users === 0) {
+        holder.stopTimer = setTimeout(() => {
+          sessions.delete(key);
+          holder.session.stop();
+        }, 0);
+      }
+    };
+    return { session: holder.session, release };
+  };
+}
+
+export const sharedChatSession = sharedRegistry(ChatSession);
+export const sharedNotificationSession = sharedRegistry(NotificationSession);

@@ -1,0 +1,259 @@
+/**
+ * Framework-free state containers with the shapes the React hooks expose. Each store keeps an
+ * immutable snapshot (a new object on every change) and notifies subscribers, which is what
+ * React's `useSyncExternalStore` and any other view layer need.
+ */
+
+export class Store {
+  #listeners = new Set();
+
+  constructor(state) {
+    this.state = state;
+  }
+
+  getSnapshot = () => this.state;
+
+  subscribe = (listener) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  set(patch) {
+    this.state = { ...this.state, ...patch };
+    for (const listener of [...this.#listeners]) listener(this.state);
+  }
+}
+
+/** ✓ sent, ✓✓ read; `pending` until the server stored it, `failed` if it refused it. */
+export function messageStatus(message) {
+  if (message.failed) return "failed";
+  if (message.id == null) return "pending";
+  if (message.is_read) return "read";
+  if (message.delivered_at) return "delivered";
+  return "sent";
+}
+
+/**
+ * Chat state: `messages` by conversation id (oldest first), the conversation list (newest
+ * activity first), `unreadCounts` by conversation id and `totalUnread`, and the `outbox` of sends
+ * not yet stored (each with its `receiver_id`).
+ */
+export class ChatStore extends Store {
+  constructor() {
+    super({
+      userId: null, status: "idle", conversations: [], messages: {}, hasMore: {},
+      unreadCounts: {}, totalUnread: 0, outbox: [], failed: [],
+    });
+  }
+
+  conversationWith(userId) {
+    return this.state.conversations.find((c) => c.other_user.id === userId) ?? null;
+  }
+
+  /** The pending and failed sends addressed to `userId`, as message-like objects. */
+  unsentTo(userId) {
+    const unsent = [
+      ...this.state.outbox.map((entry) => ({ ...entry, id: null })),
+      ...this.state.failed.map((entry) => ({ ...entry, id: null, failed: true })),
+    ];
+    return unsent.filter((entry) => entry.receiver_id === userId);
+  }
+
+  setConversations(conversations) {
+    const unreadCounts = Object.fromEntries(conversations.map((c) => [c.conversation_id, c.unread_count]));
+    const totalUnread = Object.values(unreadCounts).reduce((sum, n) => sum + n, 0);
+    this.set({ conversations: sortConversations(conversations), unreadCounts, totalUnread });
+  }
+
+  /** Merges messages (from REST or frames) into their conversations; duplicates by id collapse. */
+  addMessages(conversationId, incoming, { hasMore } = {}) {
+    if (conversationId == null) return;
+    const byId = new Map((this.state.messages[conversationId] ?? []).map((m) => [m.id, m]));
+    for (const message of incoming) byId.set(message.id, { ...byId.get(message.id), ...stripFrame(message) });
+    const merged = [...byId.values()].sort((a, b) => a.id - b.id);
+    const patch = { messages: { ...this.state.messages, [conversationId]: merged } };
+    if (hasMore !== undefined) patch.hasMore = { ...this.state.hasMore, [conversationId]: hasMore };
+    this.set(patch);
+  }
+
+  /** A live message (received, sent here, or sent from another of the user's devices). */
+  applyMessage(frame) {
+    this.addMessages(frame.conversation_id, [frame]);
+    const mine = frame.sender_id === this.state.userId;
+    const otherId = mine ? frame.receiver_id : frame.sender_id;
+    const existing = this.state.conversations.find((c) => c.conversation_id === frame.conversation_id);
+    const summary = {
+      conversation_id: frame.conversation_id,
+      other_user: existing?.other_user ?? {
+        id: otherId, username: mine ? `user${otherId}` : frame.sender_name,
+        full_name: mine ? `User ${otherId}` : frame.sender_name, avatar: mine ? null : frame.sender_avatar, is_online: false,
+      },
+      last_message: frame.message || (frame.attachment ? "📎 Attachment" : ""),
+      last_message_at: frame.timestamp,
+      last_message_by_me: mine,
+      unread_count: existing?.unread_count ?? 0,
+      updated_at: frame.timestamp,
+    };
+    if (existing && existing.last_message_at > frame.timestamp) return;
+    const others = this.state.conversations.filter((c) => c.conversation_id !== frame.conversation_id);
+    this.set({ conversations: sortConversations([summary, ...others]) });
+  }
+
+  updateMessage(conversationId, messageId, patch) {
+    const list = this.state.messages[conversationId];
+    if (!list?.some((m) => m.id === messageId)) return;
+    const updated = list.map((m) => (m.id === messageId ? { ...m, ...patch } : m));
+    this.set({ messages: { ...this.state.messages, [conversationId]: updated } });
+  }
+
+  /** The caller read everything they received in a conversation. */
+  markReceivedRead(conversationId, readAt = new Date().toISOString()) {
+    const list = this.state.messages[conversationId];
+    if (!list) return;
+    const me = this.state.userId;
+    const updated = list.map((m) => (m.receiver_id === me && !m.is_read ? { ...m, is_read: true, read_at: readAt } : m));
+    this.set({ messages: { ...this.state.messages, [conversationId]: updated } });
+  }
+
+  applyUnreadCount({ conversation_id: conversationId, unread_count: count, total_unread: total }) {
+    const conversations = this.state.conversations.map((c) =>
+      c.conversation_id === conversationId ? { ...c, unread_count: count } : c,
+    );
+    this.set({ unreadCounts: { ...this.state.unreadCounts, [conversationId]: count }, totalUnread: total, conversations });
+  }
+
+  setOnline(userId, isOnline) {
+    if (!this.state.conversations.some((c) => c.other_user.id === userId && c.other_user.is_online !== isOnline)) return;
+    const conversations = this.state.conversations.map((c) =>
+      c.other_user.id === userId ? { ...c, other_user: { ...c.other_user, is_online: isOnline } } : c,
+    );
+    this.set({ conversations });
+  }
+}
+
+/** Who is typing to this user right now: `{[senderId]: {sender_id, sender_name, timestamp}}`. */
+export class TypingStore extends Store {
+  #timers = new Map();
+
+  /** A stop that never arrives (a lost frame, a dropped socket) still clears after `expiryMs`. */
+  constructor({ expiryMs = 7000 } = {}) {
+    super({ typingUsers: {} });
+    this.expiryMs = expiryMs;
+  }
+
+  apply({ sender_id: senderId, sender_name: senderName, is_typing: isTyping, timestamp }) {
+    if (!isTyping) return this.clear(senderId);
+    clearTimeout(this.#timers.get(senderId));
+    this.#timers.set(senderId, setTimeout(() => this.clear(senderId), this.expiryMs));
+    this.set({ typingUsers: { ...this.state.typingUsers, [senderId]: { sender_id: senderId, sender_name: senderName, timestamp } } });
+  }
+
+  clear(senderId) {
+    clearTimeout(this.#timers.get(senderId));
+    this.#timers.delete(senderId);
+    if (!(senderId in this.state.typingUsers)) return;
+    const { [senderId]: _gone, ...rest } = this.state.typingUsers;
+    this.set({ typingUsers: rest });
+  }
+
+  clearAll() {
+    for (const senderId of Object.keys(this.state.typingUsers)) this.clear(Number(senderId));
+  }
+}
+
+/** Who is online: `onlineUsers` (a Set of user ids, replaced on change) and `lastSeen` by user id. */
+export class PresenceStore extends Store {
+  constructor() {
+    super({ onlineUsers: new Set(), lastSeen: {} });
+  }
+
+  setOnline(userId, isOnline, lastSeen) {
+    const patch = {};
+    if (this.state.onlineUsers.has(userId) !== isOnline) {
+      const onlineUsers = new Set(this.state.onlineUsers);
+      if (isOnline) onlineUsers.add(userId);
+      else onlineUsers.delete(userId);
+      patch.onlineUsers = onlineUsers;
+    }
+    if (lastSeen !== undefined) patch.lastSeen = { ...this.state.lastSeen, [userId]: lastSeen };
+    if (Object.keys(patch).length) this.set(patch);
+  }
+
+  replace(userIds) {
+    this.set({ onlineUsers: new Set(userIds) });
+  }
+}
+
+/**
+ * Notifications, newest first, and the server's `unreadCount`. `available` is false when the
+ * server has no notification API (the demo hides the bell's list then).
+ */
+export class NotificationStore extends Store {
+  constructor() {
+    super({ notifications: [], unreadCount: 0, available: null, status: "idle" });
+  }
+
+  setList(notifications) {
+    this.set({ notifications, available: true });
+  }
+
+  add(notification) {
+    if (this.state.notifications.some((n) => n.id === notification.id)) return;
+    const unreadCount = this.state.unreadCount + (notification.is_read ? 0 : 1);
+    this.set({ notifications: [notification, ...this.state.notifications], unreadCount });
+  }
+
+  markRead(id, readAt) {
+    this.set({ notifications: this.state.notifications.map((n) => (n.id === id ? { ...n, is_read: true, read_at: readAt ?? n.read_at } : n)) });
+  }
+
+  markAllRead() {
+    this.set({ notifications: this.state.notifications.map((n) => ({ ...n, is_read: true })) });
+  }
+
+  remove(id) {
+    this.set({ notifications: this.state.notifications.filter((n) => n.id !== id) });
+  }
+
+  /** Applies a server frame of `/ws/notifications/`. */
+  apply(frame) {
+    switch (frame.type) {
+      case "connection":
+        return this.setCount(frame.unread_count);
+      case "notification":
+        return this.add(frame.notification);
+      case "notification_read":
+        this.markRead(frame.notification_id);
+        return this.setCount(frame.unread_count);
+      case "all_notifications_read":
+        this.markAllRead();
+        return this.setCount(frame.unread_count);
+      case "unread_count":
+        return this.setCount(frame.count);
+      case "notification_update":
+        return this.applyUpdate(frame);
+      default:
+    }
+  }
+
+  applyUpdate(frame) {
+    if (frame.event === "notification_read") this.markRead(frame.notification_id, frame.read_at);
+    if (frame.event === "all_read") this.markAllRead();
+    if (frame.event === "dismissed") this.remove(frame.notification_id);
+    if (frame.event === "all_dismissed") this.set({ notifications: [] });
+    this.setCount(frame.unread_count);
+  }
+
+  setCount(count) {
+    if (typeof count === "number" && count !== this.state.unreadCount) this.set({ unreadCount: count });
+  }
+}
+
+function sortConversations(conversations) {
+  return [...conversations].sort((a, b) => String(b.last_message_at ?? "").localeCompare(String(a.last_message_at ?? "")));
+}
+
+/** A frame carries protocol fields (`type`) that are not part of the message. */
+function stripFrame({ type: _type, ...message }) {
+  return message;
+}

@@ -1,0 +1,122 @@
+/**
+ * React hooks over the client (docs/frontend.md). React is a peer: this module imports it from
+ * the application, so it uses the application's copy.
+ *
+ * State shapes: `useChat().messages` is `{[conversationId]: Message[]}` (oldest first),
+ * `useTyping().typingUsers` is `{[senderId]: {sender_id, sender_name, timestamp}}`,
+ * `usePresence().onlineUsers` is a `Set` of user ids, `useNotifications().unreadCount` a number.
+ *
+ * Every hook takes `{baseUrl, token, WebSocket}` (or reads them from `<RealtimeProvider>`); hooks
+ * with the same server and token share one socket.
+ */
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+
+import { sharedChatSession, sharedNotificationSession } from "../client/session.js";
+import { ChatStore, NotificationStore, PresenceStore, TypingStore } from "../client/stores.js";
+
+const RealtimeContext = createContext({});
+
+/** Supplies `baseUrl`, `token` (and optionally `WebSocket`, `fetch`) to every hook below it. */
+export function RealtimeProvider({ children, baseUrl, token, WebSocket, fetch }) {
+  const value = useMemo(() => ({ baseUrl, token, WebSocket, fetch }), [baseUrl, token, WebSocket, fetch]);
+  return createElement(RealtimeContext.Provider, { value }, children);
+}
+
+const IDLE = {
+  chat: new ChatStore(), typing: new TypingStore(), presence: new PresenceStore(), notifications: new NotificationStore(),
+};
+
+function useSession(acquire, options) {
+  const merged = { ...useContext(RealtimeContext), ...defined(options) };
+  const { token, baseUrl } = merged;
+  const [session, setSession] = useState(null);
+  const latest = useLatest(merged);
+  useEffect(() => {
+    if (!token) return undefined;
+    const { session: shared, release } = acquire(latest.current);
+    setSession(shared);
+    return () => {
+      setSession(null);
+      release();
+    };
+  }, [acquire, token, baseUrl, latest]);
+  return session;
+}
+
+function defined(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+}
+
+function useLatest(value) {
+  const [ref] = useState(() => ({ current: value }));
+  ref.current = value;
+  return ref;
+}
+
+function useStore(store) {
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}
+
+/**
+ * Messages, conversations and unread counts, and the actions on them.
+ * `sendMessage(receiverId, text, {attachmentId})` returns the outbox entry (its `temp_id`).
+ */
+export function useChat(options = {}) {
+  const session = useSession(sharedChatSession, options);
+  const state = useStore(session?.chat ?? IDLE.chat);
+  const sendMessage = useCallback((receiverId, text, extra) => {
+    if (!session) throw new Error("useChat: not connected yet (no token?)");
+    return session.sendMessage(receiverId, text, extra);
+  }, [session]);
+  const markAsRead = useCallback((conversationId) => session?.markConversationRead(conversationId), [session]);
+  const loadHistory = useCallback((userId, extra) => session?.loadHistory(userId, extra), [session]);
+  const loadOlder = useCallback((userId, conversationId) => session?.loadOlder(userId, conversationId), [session]);
+  const refreshConversations = useCallback(() => session?.refreshConversations(), [session]);
+  const uploadAttachment = useCallback((file, name) => session?.uploadAttachment(file, name), [session]);
+  return {
+    ...state,
+    unreadCount: state.totalUnread,
+    isConnected: state.status === "open",
+    sendMessage, markAsRead, loadHistory, loadOlder, refreshConversations, uploadAttachment,
+    session,
+  };
+}
+
+/**
+ * Who is typing to the user (`typingUsers` by sender id), and — given `receiverId` — `onInput()`
+ * to call on every keystroke (debounced by the client) and `stopTyping()`.
+ */
+export function useTyping({ receiverId, ...options } = {}) {
+  const session = useSession(sharedChatSession, options);
+  const { typingUsers } = useStore(session?.typing ?? IDLE.typing);
+  const onInput = useCallback(() => {
+    if (session && receiverId != null) session.typingTo(receiverId);
+  }, [session, receiverId]);
+  const stopTyping = useCallback(() => {
+    if (session && receiverId != null) session.stopTypingTo(receiverId);
+  }, [session, receiverId]);
+  const isTyping = useCallback((senderId) => senderId in typingUsers, [typingUsers]);
+  return { typingUsers, isTyping, onInput, stopTyping };
+}
+
+/** `onlineUsers` (a Set of user ids), `lastSeen` by user id, `isOnline(id)`, `requestStatus(id)`. */
+export function usePresence(options = {}) {
+  const session = useSession(sharedChatSession, options);
+  const { onlineUsers, lastSeen } = useStore(session?.presence ?? IDLE.presence);
+  const isOnline = useCallback((userId) => onlineUsers.has(userId), [onlineUsers]);
+  const requestStatus = useCallback((userId) => session?.client.requestOnlineStatus(userId), [session]);
+  return { onlineUsers, lastSeen, isOnline, requestStatus };
+}
+
+/** `notifications` (newest first), `unreadCount`, and `markAsRead(id)`, `markAllAsRead()`, `dismiss(id)`. */
+export function useNotifications(options = {}) {
+  const session = useSession(sharedNotificationSession, options);
+  const state = useStore(session?.store ?? IDLE.notifications);
+  const markAsRead = useCallback((id) => session?.markRead(id), [session]);
+  const markAllAsRead = useCallback(() => session?.markAllRead(), [session]);
+  const dismiss = useCallback((id) => session?.dismiss(id), [session]);
+  const refresh = useCallback(() => session?.refresh(), [session]);
+  return { ...state, isConnected: state.status === "open", markAsRead, markAllAsRead, dismiss, refresh };
+}
+
+export { messageStatus } from "../client/stores.js";

@@ -1,0 +1,307 @@
+/**
+ * The socket clients against a real server and worker (started by tests/e2e/test_js_client.py).
+ * Run with: node --experimental-websocket --test web/tests/ (Node 20; the flag is default from 22).
+ */
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+
+import { backoffDelay, ChatClient, NotificationClient, STATUS } from "../client/index.js";
+import { DEFAULT_OPTIONS as SOCKET_DEFAULTS } from "../client/socket.js";
+import { BASE_URL, eventually, history, makeTap, record, sleep, takeUser } from "./helpers.js";
+
+const EMOJI = "Hello 👋 family 👨‍👩‍👧‍👦 thumbs 👍🏽 math 𝔸 done ✅";
+const open = [];
+
+function chatClient(user, options = {}) {
+  const client = new ChatClient({ baseUrl: BASE_URL, token: user.token, ...options });
+  open.push(client);
+  return client;
+}
+
+async function connected(client) {
+  const ready = client.waitFor("connected", () => true, 15000);
+  client.connect();
+  return ready;
+}
+
+after(() => {
+  for (const client of open) client.close();
+});
+
+describe("backoff", () => {
+  test("grows exponentially, stays within [ceiling/2, ceiling], and is capped", () => {
+    const options = { ...SOCKET_DEFAULTS, initialDelayMs: 500, maxDelayMs: 30000, backoffFactor: 2 };
+    assert.equal(backoffDelay(0, options, () => 0), 250);
+    assert.equal(backoffDelay(0, options, () => 1), 500);
+    assert.equal(backoffDelay(3, options, () => 0), 2000);
+    assert.equal(backoffDelay(3, options, () => 1), 4000);
+    assert.equal(backoffDelay(20, options, () => 1), 30000);
+    assert.equal(backoffDelay(20, options, () => 0), 15000);
+  });
+
+  test("jitter spreads clients that lost the server at the same moment", () => {
+    const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(4, SOCKET_DEFAULTS)));
+    assert.ok(delays.size > 10, `only ${delays.size} distinct delays`);
+  });
+});
+
+describe("chat client", () => {
+  test("two users chat with emoji; the outbox empties on message_sent", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatClient(alice);
+    const b = chatClient(bob);
+    const connection = await connected(a);
+    await connected(b);
+    assert.equal(connection.user_id, alice.id);
+    assert.equal(a.status, STATUS.OPEN);
+
+    const bobSaw = b.waitFor("message", (m) => m.temp_id === "emoji-1");
+    const entry = a.sendMessage(bob.id, EMOJI, { tempId: "emoji-1" });
+    assert.equal(a.pending().length, 1);
+    const sent = await entry.sent;
+    const received = await bobSaw;
+    assert.equal(sent.id, received.id);
+    assert.equal(received.message, EMOJI);
+    assert.equal(received.sender_id, alice.id);
+    assert.equal(a.pending().length, 0);
+
+    const receipt = await a.waitFor("delivery_receipt", (r) => r.message_id === sent.id);
+    assert.match(receipt.delivered_at, /Z$/);
+    const readReceipt = a.waitFor("read_receipt", (r) => r.message_id === sent.id);
+    b.markRead({ conversationId: sent.conversation_id });
+    assert.equal((await readReceipt).reader_id, bob.id);
+  });
+
+  test("messages queued while disconnected are sent on connect, each stored once", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const b = chatClient(bob);
+    await connected(b);
+    const received = record(b, "message");
+    const a = chatClient(alice);
+    const entries = ["one 1️⃣", "two 2️⃣", "three 3️⃣"].map((text) => a.sendMessage(bob.id, text));
+    assert.equal(a.pending().length, 3);
+    a.connect();
+    await Promise.all(entries.map((entry) => entry.sent));
+    await eventually(() => received.message.length === 3, { what: "bob to get three messages" });
+    assert.deepEqual(received.message.map((m) => m.message), ["one 1️⃣", "two 2️⃣", "three 3️⃣"]);
+    const stored = await history(alice, bob);
+    assert.equal(stored.messages.length, 3);
+  });
+
+  test("a send cut off by a dropped connection is re-sent with the same temp_id and stored once", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const b = chatClient(bob);
+    await connected(b);
+    const bobGot = record(b, "message");
+    const tap = makeTap();
+    const a = chatClient(alice, { WebSocket: tap.WebSocket, initialDelayMs: 100 });
+    await connected(a);
+    // The connection dies right after the frame left, before the server could answer.
+    tap.afterSend = (socket, frame) => {
+      if (frame.type === "message" && tap.sentOf("message").length === 1) socket.close();
+    };
+    const statuses = record(a, "status");
+    const entry = a.sendMessage(bob.id, "survives a reconnect 🔁");
+    const sent = await entry.sent;
+
+    assert.ok(statuses.status.includes(STATUS.RECONNECTING), `statuses: ${statuses.status}`);
+    assert.ok(tap.sockets.length >= 2, "the client reconnected");
+    const attempts = tap.sentOf("message");
+    assert.ok(attempts.length >= 2, "the frame was sent again");
+    assert.ok(attempts.every((frame) => frame.temp_id === entry.temp_id), "with the same temp_id");
+    await eventually(() => bobGot.message.length >= 1, { what: "bob to get the message" });
+    await sleep(500);
+    assert.equal(bobGot.message.length, 1, "bob's client emitted it once");
+    const stored = (await history(alice, bob)).messages.filter((m) => m.temp_id === entry.temp_id);
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0].id, sent.id);
+  });
+
+  test("the same temp_id sent again from a new connection answers the same id, and nothing is duplicated", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const first = chatClient(alice);
+    await connected(first);
+    const original = await first.sendMessage(bob.id, "once", { tempId: "same-key" }).sent;
+    first.close();
+    const second = chatClient(alice);
+    await connected(second);
+    const again = await second.sendMessage(bob.id, "once", { tempId: "same-key" }).sent;
+    assert.equal(again.id, original.id);
+    assert.equal((await history(alice, bob)).messages.length, 1);
+  });
+
+  test("incoming messages are de-duplicated by id", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const tap = makeTap();
+    tap.duplicateIncoming = true;
+    const b = chatClient(bob, { WebSocket: tap.WebSocket });
+    await connected(b);
+    const frames = record(b, "frame", "message");
+    const a = chatClient(alice);
+    await connected(a);
+    await a.sendMessage(bob.id, "only once please").sent;
+    await a.sendMessage(bob.id, "and once more").sent;
+    await eventually(() => frames.message.length === 2, { what: "two messages" });
+    await sleep(300);
+    assert.equal(frames.message.length, 2);
+    assert.equal(frames.frame.filter((f) => f.type === "message").length, 4, "each frame did arrive twice");
+  });
+
+  test("pending messages are replayed on connect, and the sender gets delivery receipts", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatClient(alice);
+    await connected(a);
+    const ids = [];
+    for (const text of ["while you were away", "second 🌙"]) ids.push((await a.sendMessage(bob.id, text).sent).id);
+    const receipts = record(a, "delivery_receipt");
+    const b = chatClient(bob);
+    const got = record(b, "message");
+    await connected(b);
+    await eventually(() => got.message.length === 2, { what: "the pending replay" });
+    assert.deepEqual(got.message.map((m) => m.id), ids);
+    await eventually(() => receipts.delivery_receipt.length === 2, { what: "delivery receipts" });
+  });
+
+  test("a permanent error fails the send and removes it from the outbox", async () => {
+    const alice = takeUser();
+    const a = chatClient(alice);
+    await connected(a);
+    const failures = record(a, "send_failed");
+    const entry = a.sendMessage(alice.id, "to myself");
+    await assert.rejects(entry.sent, (error) => error.frame.code === "validation_error");
+    assert.equal(a.pending().length, 0);
+    assert.equal(failures.send_failed.length, 1);
+    assert.equal(failures.send_failed[0].entry.temp_id, entry.temp_id);
+  });
+
+  test("typing is debounced: true once, false after the idle time, false on send", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const tap = makeTap();
+    const a = chatClient(alice, { WebSocket: tap.WebSocket, typingIdleMs: 800 });
+    const b = chatClient(bob);
+    await connected(a);
+    await connected(b);
+    const indicators = record(b, "typing_indicator");
+
+    for (let key = 0; key < 10; key += 1) a.typing(bob.id);
+    assert.deepEqual(tap.sentOf("typing").map((f) => f.is_typing), [true]);
+    await eventually(() => indicators.typing_indicator.some((f) => f.is_typing), { what: "typing on" });
+    await eventually(() => tap.sentOf("typing").length === 2, { what: "the idle stop" });
+    assert.equal(tap.sentOf("typing")[1].is_typing, false);
+    await eventually(() => indicators.typing_indicator.at(-1)?.is_typing === false, { what: "typing off" });
+
+    a.typing(bob.id);
+    a.sendMessage(bob.id, "done typing");
+    const typing = tap.sentOf("typing");
+    assert.deepEqual(typing.slice(2).map((f) => f.is_typing), [true, false]);
+    const order = tap.sent.map((f) => f.type);
+    assert.ok(order.lastIndexOf("typing") < order.lastIndexOf("message"), "the stop goes before the message");
+    await sleep(1000);
+    assert.equal(tap.sentOf("typing").length, 4, "no idle stop after the send already stopped it");
+    assert.equal(indicators.typing_indicator[0].sender_id, alice.id);
+  });
+
+  test("ping keepalive gets pongs", async () => {
+    const alice = takeUser();
+    const a = chatClient(alice, { pingIntervalMs: 200 });
+    const pongs = record(a, "pong");
+    await connected(a);
+    await eventually(() => pongs.pong.length >= 2, { what: "two pongs" });
+    assert.match(pongs.pong[0].timestamp, /Z$/);
+  });
+
+  test("a connection that stops answering is abandoned and replaced", async () => {
+    const alice = takeUser();
+    const tap = makeTap();
+    const a = chatClient(alice, { WebSocket: tap.WebSocket, pingIntervalMs: 300, pongTimeoutMs: 300, initialDelayMs: 50 });
+    const closes = record(a, "closed");
+    await connected(a);
+    tap.muteIncoming = true;
+    await eventually(() => closes.closed.length === 1, { what: "the dead connection to be dropped" });
+    assert.equal(closes.closed[0].code, 4000);
+    assert.equal(closes.closed[0].willReconnect, true);
+    tap.muteIncoming = false;
+    await eventually(() => a.status === STATUS.OPEN && tap.sockets.length === 2, { what: "a new connection" });
+  });
+
+  test("reconnects with backoff after the connection drops, and says so", async () => {
+    const alice = takeUser();
+    const tap = makeTap();
+    const a = chatClient(alice, { WebSocket: tap.WebSocket, initialDelayMs: 200 });
+    const events = record(a, "status", "connected");
+    await connected(a);
+    const dropped = Date.now();
+    tap.sockets[0].close();
+    await eventually(() => events.connected.length === 2, { what: "the reconnect" });
+    assert.ok(Date.now() - dropped >= 100, "waited at least half the first backoff step");
+    assert.deepEqual(events.status.slice(-2), [STATUS.RECONNECTING, STATUS.OPEN]);
+  });
+
+  test("a bad token closes with 4001 and the client does not retry", async () => {
+    const tap = makeTap();
+    const client = chatClient({ token: "not-a-real-token" }, { WebSocket: tap.WebSocket, initialDelayMs: 50 });
+    const events = record(client, "error", "closed");
+    client.connect();
+    await eventually(() => client.status === STATUS.AUTH_FAILED, { what: "auth_failed" });
+    assert.equal(events.closed[0].code, 4001);
+    assert.equal(events.closed[0].willReconnect, false);
+    assert.equal(events.error[0].code, "auth_failed");
+    await sleep(500);
+    assert.equal(tap.sockets.length, 1, "no reconnect attempt");
+  });
+
+  test("read receipts given while offline are sent on connect", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatClient(alice);
+    await connected(a);
+    const sent = await a.sendMessage(bob.id, "read me later").sent;
+    const readReceipt = a.waitFor("read_receipt", (r) => r.message_id === sent.id, 15000);
+    const b = chatClient(bob);
+    b.markRead({ senderId: alice.id });
+    b.connect();
+    assert.equal((await readReceipt).reader_id, bob.id);
+  });
+
+  test("presence: a contact going offline and online is reported", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatClient(alice);
+    await connected(a);
+    await a.sendMessage(bob.id, "we are contacts now").sent;
+    const changes = record(a, "online_status_changed", "online_status");
+    const b = chatClient(bob);
+    await connected(b);
+    await eventually(() => changes.online_status_changed.some((f) => f.user_id === bob.id && f.is_online), { what: "bob online" });
+    a.requestOnlineStatus(bob.id);
+    await eventually(() => changes.online_status.some((f) => f.user_id === bob.id && f.is_online), { what: "online_status" });
+    b.close();
+    await eventually(() => changes.online_status_changed.some((f) => f.user_id === bob.id && !f.is_online), { what: "bob offline" });
+  });
+
+  test("the oldest socket is evicted with 4029 past the cap and does not come back", async () => {
+    const carol = takeUser();
+    const tap = makeTap();
+    const first = chatClient(carol, { WebSocket: tap.WebSocket, initialDelayMs: 50 });
+    await connected(first);
+    // The cap is 20 sockets per user (WS_MAX_CONNECTIONS_PER_USER).
+    for (let n = 0; n < 20 && first.status !== STATUS.EVICTED; n += 1) await connected(chatClient(carol));
+    await eventually(() => first.status === STATUS.EVICTED, { what: "the eviction" });
+    await sleep(500);
+    assert.equal(tap.sockets.length, 1, "an evicted tab does not reconnect");
+  });
+});
+
+describe("notification client", () => {
+  test("connects with the unread count and answers get_unread_count", async () => {
+    const dave = takeUser();
+    const client = new NotificationClient({ baseUrl: BASE_URL, token: dave.token });
+    open.push(client);
+    const ready = client.waitFor("connected", () => true, 15000);
+    client.connect();
+    const connection = await ready;
+    assert.equal(connection.user_id, dave.id);
+    assert.equal(typeof connection.unread_count, "number");
+    const count = client.waitFor("unread_count");
+    client.requestUnreadCount();
+    assert.equal((await count).count, connection.unread_count);
+  });
+});
