@@ -60,6 +60,14 @@ class RealtimeConsumer(AsyncConsumer):
 
     # Socket lifecycle ----------------------------------------------------------------------
 
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (a close, an error in a handler, a shutdown), its heartbeat
+            # stops and its entry goes; a heartbeat left running would keep the user online forever.
+            await self.stop_presence()
+
     async def websocket_connect(self, message: dict) -> None:
         await self.send({"type": "websocket.accept"})
         user = self.scope.get("user")
@@ -90,7 +98,6 @@ class RealtimeConsumer(AsyncConsumer):
             watch.unregister(self)
             await self.channel_layer.group_discard(user_group(self.user_id, self.family), self.channel_name)
             await self.on_disconnected()
-            await self.stop_presence()
         raise StopConsumer()
 
     async def connection_frame(self) -> dict:
@@ -135,9 +142,10 @@ class RealtimeConsumer(AsyncConsumer):
     async def stop_presence(self) -> None:
         # Waits out a heartbeat in flight (instead of cancelling it), so that it cannot re-add the
         # entry after the close has removed it.
-        if self.heartbeat is not None:
-            self.closing.set()
-            await self.heartbeat
+        if self.heartbeat is None:
+            return
+        self.closing.set()
+        await self.heartbeat
         try:
             if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
                 self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)

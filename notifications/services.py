@@ -8,6 +8,7 @@ each of which broadcasts `notification_update` with the new unread count.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,8 @@ CHAT_CONVERSATION = "chat.conversation"
 CHAT_PREVIEW_LENGTH = 200
 # Namespace of the per-user advisory lock that orders inbox changes, so that unread counts are exact.
 INBOX_LOCK_NAMESPACE = 0x6E6F7469
+# A NUL escaped by json.dumps: `\u0000` after an even number of backslashes.
+ENCODED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,14 @@ def _optional_text(value: Any, name: str, max_length: int) -> str | None:
         raise ValidationFailed(f"{name} must be a string")
     if len(value) > max_length:
         raise ValidationFailed(f"{name} is longer than {max_length} characters")
+    _refuse_nul(value, name)
     return value or None
+
+
+def _refuse_nul(text: str, name: str) -> None:
+    # PostgreSQL stores no NUL in text or jsonb; refusing it here keeps it a client error.
+    if "\x00" in text:
+        raise ValidationFailed(f"{name} must not contain NUL characters")
 
 
 def _link(value: Any) -> str | None:
@@ -85,9 +95,11 @@ def _data(value: Any) -> dict:
     if not isinstance(value, dict):
         raise ValidationFailed("data must be a JSON object")
     try:
-        encoded = json.dumps(value)
+        encoded = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         raise ValidationFailed("data must be a JSON object") from None
+    if ENCODED_NUL.search(encoded):
+        raise ValidationFailed("data must not contain NUL characters")
     if len(encoded.encode()) > MAX_DATA_BYTES:
         raise ValidationFailed(f"data is larger than {MAX_DATA_BYTES} bytes")
     return json.loads(encoded)
@@ -109,13 +121,14 @@ def validated_content(
     if notification_type not in settings.NOTIFICATION_TYPES:
         raise ValidationFailed(f"Unknown notification_type: {str(notification_type)[:64]}; "
                                f"expected one of {', '.join(settings.NOTIFICATION_TYPES)}")
-    if priority not in PRIORITY_RANKS:
+    if not isinstance(priority, str) or priority not in PRIORITY_RANKS:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_RANKS)}")
     title = _optional_text(title, "title", InAppNotification._meta.get_field("title").max_length)
     if not title or not title.strip():
         raise ValidationFailed("title is required")
     if not isinstance(message, str):
         raise ValidationFailed("message is required and must be a string")
+    _refuse_nul(message, "message")
     object_type = _optional_text(related_object_type, "related_object_type", 100)
     object_id = None if related_object_id is None else parse_id(related_object_id, "related_object_id")
     if (object_type is None) != (object_id is None):
