@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/auth/login/", auth_views.LoginView.as_view(), name="auth-login"),
     path("api/v1/auth/logout/", auth_views.LogoutView.as_view(), name="auth-logout"),
     path("api/v1/communication/", include("chat.api.urls")),
+    path("api/v1/communication/", include("notifications.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

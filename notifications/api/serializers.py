@@ -1,0 +1,58 @@
+"""Request validation and the documented response shapes of the notification API (CONTRACT §3, §4)."""
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from notifications.models import PRIORITY_RANKS
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    notification_type = serializers.ChoiceField(choices=settings.NOTIFICATION_TYPES)
+    title = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    link = serializers.CharField(allow_null=True)
+    icon = serializers.CharField(allow_null=True)
+    color = serializers.CharField(allow_null=True)
+    priority = serializers.ChoiceField(choices=list(PRIORITY_RANKS))
+    is_read = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    time_ago = serializers.CharField()
+    related_object_type = serializers.CharField(allow_null=True)
+    related_object_id = serializers.IntegerField(allow_null=True)
+    data = serializers.JSONField()
+
+
+class UnreadNotificationsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    notifications = NotificationSerializer(many=True)
+
+
+class NotificationCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    notification_id = serializers.IntegerField()
+    read_at = serializers.DateTimeField()
+
+
+class NotificationDismissedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    notification_id = serializers.IntegerField()
+
+
+class NotificationsChangedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    count = serializers.IntegerField()
+
+
+class MarkReadByObjectSerializer(serializers.Serializer):
+    related_object_type = serializers.CharField(max_length=100)
+    related_object_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class NotificationQueuedSerializer(serializers.Serializer):
+    status = serializers.CharField()

@@ -1,0 +1,8 @@
+from rest_framework.routers import SimpleRouter
+
+from notifications.api.views import NotificationViewSet
+
+router = SimpleRouter()
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns = router.urls
