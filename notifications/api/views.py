@@ -6,13 +6,13 @@ notification itself, only the read and dismiss actions.
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from chat.api.views import raise_if_error, wait_for
+from chat.api.views import id_path_parameter, raise_if_error, wait_for
 from core.api.schema import ErrorSerializer
 from core.frames import parse_id
 from notifications import selectors
@@ -20,7 +20,7 @@ from notifications.api import serializers as s
 from notifications.api.filters import NotificationFilter
 from workers.tasks import notifications as notification_tasks
 
-ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Notification id")
+ID_PARAMETER = id_path_parameter("id", "The notification's id.")
 
 
 class NotificationPagination(PageNumberPagination):
