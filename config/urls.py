@@ -16,3 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+# API clients get JSON errors even for URLs no view matched (core.api).
+handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"

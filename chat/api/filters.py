@@ -5,9 +5,9 @@ from django import forms
 from django.db.models import QuerySet
 
 from chat import selectors
+from chat.api.serializers import MAX_ID
 from chat.models import ChatMessage
 
-MAX_ID = 2**63 - 1
 MAX_SEARCH_LENGTH = 200
 
 
@@ -47,9 +47,7 @@ class MessageFilter(django_filters.FilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
     has_attachment = BooleanFilter(field_name="attachment", lookup_expr="isnull", exclude=True)
-    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH,
-                                       help_text="Full-text search on the text: every word must start a word of "
-                                                 "the message; a query without words matches as a substring.")
+    search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
 
     class Meta:
         model = ChatMessage

@@ -2,16 +2,28 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from core.frames import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
 
+# Ids are PostgreSQL bigints: a larger number is a 400, never a database error.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def id_list_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=id_field(), max_length=MAX_IDS_PER_FRAME, **kwargs)
+
 
 class SendMessageSerializer(serializers.Serializer):
-    receiver_id = serializers.IntegerField(min_value=1)
+    receiver_id = id_field()
     message = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
     temp_id = serializers.CharField(required=False, allow_null=True, max_length=MAX_TEMP_ID_LENGTH)
-    attachment_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    attachment_id = id_field(required=False, allow_null=True)
 
     def validate_message(self, value: str) -> str:
         if len(value) > settings.CHAT_MAX_MESSAGE_LENGTH:
@@ -41,10 +53,9 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    message_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                        max_length=MAX_IDS_PER_FRAME)
-    conversation_id = serializers.IntegerField(required=False, min_value=1)
-    sender_id = serializers.IntegerField(required=False, min_value=1)
+    message_ids = id_list_field(required=False)
+    conversation_id = id_field(required=False)
+    sender_id = id_field(required=False)
 
     def validate(self, attrs: dict) -> dict:
         if len(attrs) != 1:
@@ -52,14 +63,34 @@ class MarkReadSerializer(serializers.Serializer):
         return attrs
 
 
+class MarkReadByIdsSerializer(serializers.Serializer):
+    message_ids = id_list_field()
+
+
+class MarkReadByConversationSerializer(serializers.Serializer):
+    conversation_id = id_field()
+
+
+class MarkReadBySenderSerializer(serializers.Serializer):
+    sender_id = id_field()
+
+
+# What the documentation shows for MarkReadSerializer: exactly one of the three selectors.
+MARK_READ_REQUEST = PolymorphicProxySerializer(
+    component_name="MarkReadRequest",
+    serializers=[MarkReadByIdsSerializer, MarkReadByConversationSerializer, MarkReadBySenderSerializer],
+    resource_type_field_name=None,
+)
+
+
 class TypingSerializer(serializers.Serializer):
-    receiver_id = serializers.IntegerField(min_value=1)
+    receiver_id = id_field()
     is_typing = serializers.BooleanField(required=False, default=True)
 
 
 class HistoryQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=50)
-    before_id = serializers.IntegerField(required=False, min_value=1, allow_null=True, default=None)
+    before_id = id_field(required=False, allow_null=True, default=None)
     offset = serializers.IntegerField(required=False, min_value=0, max_value=100_000, default=0)
 
 

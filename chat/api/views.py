@@ -17,7 +17,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from chat import selectors, services, typing
 from chat.api import serializers as s
-from chat.api.filters import MAX_ID, MessageFilter
+from chat.api.filters import MAX_SEARCH_LENGTH, MessageFilter
 from chat.api.parsers import UploadParser
 from core.api.schema import ErrorSerializer
 from core.errors import NotFound, ValidationFailed, from_dict
@@ -35,12 +35,17 @@ class MessagePagination(CursorPagination):
 
 
 def id_path_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": MAX_ID}, OpenApiParameter.PATH,
+    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": s.MAX_ID}, OpenApiParameter.PATH,
                             description=description)
 
 
 USER_ID_PARAMETER = id_path_parameter("user_id", "The other person's user id.")
 ATTACHMENT_ID_PARAMETER = id_path_parameter("attachment_id", "The attachment's id.")
+SEARCH_PARAMETER = OpenApiParameter(
+    "search", {"type": "string", "maxLength": MAX_SEARCH_LENGTH},
+    description="Full-text search on the text, in any language: every word of the query must start a word of the "
+                "message. A query without words (emoji, punctuation) matches as a substring.",
+)
 DOWNLOAD_HEADERS = [
     OpenApiParameter("Content-Disposition", str, OpenApiParameter.HEADER, response=[200],
                      description='Always `attachment; filename="…"`: never rendered inline.'),
@@ -120,7 +125,7 @@ class ChatViewSet(viewsets.GenericViewSet):
             return retried.attachment_id
         return services.store_attachment(uploader_id=self.request.user.pk, upload=upload).pk
 
-    @extend_schema(responses={200: s.MessageSerializer(many=True)})
+    @extend_schema(parameters=[SEARCH_PARAMETER], responses={200: s.MessageSerializer(many=True)})
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([selectors.message_payload(message) for message in page])
@@ -151,7 +156,7 @@ class ChatViewSet(viewsets.GenericViewSet):
             "has_more": has_more,
         })
 
-    @extend_schema(request=s.MarkReadSerializer, responses={200: s.MarkReadResultSerializer, 202: s.QueuedSerializer,
+    @extend_schema(request=s.MARK_READ_REQUEST, responses={200: s.MarkReadResultSerializer, 202: s.QueuedSerializer,
                                                            400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=False, methods=["post"], url_path="mark-read")
     def mark_read(self, request):

@@ -1,7 +1,9 @@
 """REST pieces shared by the apps' APIs."""
 from __future__ import annotations
 
-from rest_framework.exceptions import APIException, ValidationError
+from django.http import JsonResponse
+from django.views import defaults
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -21,17 +23,18 @@ def exception_handler(exc, context):
     if isinstance(exc, ClientError):
         return Response(exc.as_dict(), status=exc.http_status)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, APIException):
+    if response is not None:
         response.data = _with_error_and_code(response.data, exc, response.status_code)
     return response
 
 
-def _with_error_and_code(data, exc: APIException, status_code: int) -> dict:
-    code = CODE_BY_STATUS.get(status_code, exc.default_code)
+def _with_error_and_code(data, exc: Exception, status_code: int) -> dict:
+    """DRF's body (Http404 and PermissionDenied included, which DRF converts) plus `error` and `code`."""
+    code = CODE_BY_STATUS.get(status_code) or getattr(exc, "default_code", "error")
     if isinstance(exc, ValidationError):
         fields = data if isinstance(data, dict) else {"non_field_errors": data}
         return {**fields, "error": _first_message(fields), "code": code}
-    return {**data, "error": str(data.get("detail", exc.default_detail)), "code": code}
+    return {**data, "error": str(data.get("detail", "Request failed")), "code": code}
 
 
 def _first_message(errors, path: str = "") -> str:
@@ -45,3 +48,16 @@ def _first_message(errors, path: str = "") -> str:
     if isinstance(errors, list) and errors:
         return _first_message(errors[0], path)
     return f"{path}: {errors}" if path else str(errors)
+
+
+def not_found(request, exception):
+    """Unknown URLs under /api/ (a path id that is not a number) answer in the API's error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "Not found", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "Internal server error", "code": "server_error"}, status=500)
+    return defaults.server_error(request)

@@ -19,7 +19,7 @@ class ErrorSerializer(serializers.Serializer):
 class ApiSchema(AutoSchema):
     """Documents the errors an endpoint can answer with even when its view does not list them:
     400 when it takes input, 401 when it needs authentication, 404 when it names an object or
-    takes a cursor, 429 when it is throttled."""
+    a page (an unknown cursor or page number), 429 when it is throttled."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -34,7 +34,7 @@ class ApiSchema(AutoSchema):
             yield "400"
         if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
             yield "401"
-        if any(p["in"] == "path" or p["name"] == "cursor" for p in parameters):
+        if any(p["in"] == "path" or p["name"] in {"cursor", "page"} for p in parameters):
             yield "404"
         if self.view.get_throttles():
             yield "429"
