@@ -41,7 +41,7 @@ def parse_temp_id(value: Any) -> str | None:
         value = str(value)
     if not isinstance(value, str) or not value or len(value) > MAX_TEMP_ID_LENGTH:
         raise ValidationFailed(f"temp_id must be a string of 1 to {MAX_TEMP_ID_LENGTH} characters")
-    return value
+    return _without_nul(value, "temp_id")
 
 
 def parse_bool(value: Any, field: str, *, default: bool) -> bool:
@@ -57,4 +57,11 @@ def parse_text(value: Any, field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be a string")
+    return _without_nul(value, field)
+
+
+def _without_nul(value: str, field: str) -> str:
+    """PostgreSQL text cannot hold NUL: refuse it here rather than fail in the worker."""
+    if "\x00" in value:
+        raise ValidationFailed(f"{field} must not contain NUL characters")
     return value
