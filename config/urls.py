@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/communication/", include("notifications.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include("web.urls")),
 ]
 
 # API clients get JSON errors even for URLs no view matched (core.api).
