@@ -17,13 +17,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
+# The emoji font only makes the screenshots show emoji instead of empty boxes.
+if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "web/setup.sh: installing Debian's chromium" >&2
+    echo "web/setup.sh: installing Debian's chromium and fonts-noto-color-emoji" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
   else
-    echo "web/setup.sh: /usr/bin/chromium is missing; install Debian's chromium package" >&2
+    echo "web/setup.sh: install Debian's chromium and fonts-noto-color-emoji packages" >&2
     exit 1
   fi
 fi

@@ -16,6 +16,7 @@ export class ChatSession {
     this.typing = new TypingStore();
     this.presence = new PresenceStore();
     this.loadedWith = new Set();
+    this.readAsked = new Set();
     this.wire();
   }
 
@@ -27,14 +28,18 @@ export class ChatSession {
       this.resync();
     });
     client.on("closed", () => typing.clearAll());
-    client.on("message", (frame) => {
-      typing.clear(frame.sender_id);
+    const applyMessage = (frame) => {
       const known = chat.state.conversations.some((c) => c.conversation_id === frame.conversation_id);
       chat.applyMessage(frame);
-      // A new partner: the list entry with their name and presence comes from the server.
+      // A new conversation: the partner's name, and their presence (visible to contacts only,
+      // which they just became), come from the server.
       if (!known) this.refreshConversations().catch(() => {});
+    };
+    client.on("message", (frame) => {
+      typing.clear(frame.sender_id);
+      applyMessage(frame);
     });
-    client.on("message_sent", (frame) => chat.applyMessage(frame));
+    client.on("message_sent", applyMessage);
     client.on("outbox", (entries) => chat.set({ outbox: entries.map(unsentView) }));
     client.on("send_failed", ({ entry, error }) => {
       chat.set({ failed: [...chat.state.failed, { ...unsentView(entry), error: error.error, code: error.code }] });
@@ -45,7 +50,11 @@ export class ChatSession {
     client.on("read_receipt", (frame) => {
       chat.updateMessage(frame.conversation_id, frame.message_id, { is_read: true, read_at: frame.read_at });
     });
-    client.on("unread_count", (frame) => chat.applyUnreadCount(frame));
+    client.on("unread_count", (frame) => {
+      // A count sent before our read arrives after it; only zero proves the read went through.
+      if (frame.unread_count === 0) this.readAsked.delete(frame.conversation_id);
+      chat.applyUnreadCount(frame);
+    });
     client.on("typing_indicator", (frame) => typing.apply(frame));
     const presenceChanged = (frame) => {
       presence.setOnline(frame.user_id, frame.is_online, frame.last_seen);
@@ -108,11 +117,16 @@ export class ChatSession {
     this.chat.set({ failed: this.chat.state.failed.filter((entry) => entry.temp_id !== tempId) });
   }
 
-  /** Marks everything received in a conversation read (receipts go to the sender). */
+  /**
+   * Marks everything received in a conversation read (receipts go to the sender). Cheap to call
+   * on every render: it sends only when something is unread that was not already asked for.
+   */
   markConversationRead(conversationId) {
     const me = this.chat.state.userId;
-    const unread = (this.chat.state.messages[conversationId] ?? []).some((m) => m.receiver_id === me && !m.is_read);
-    if (!unread && !this.chat.state.unreadCounts[conversationId]) return false;
+    const unreadLoaded = (this.chat.state.messages[conversationId] ?? []).some((m) => m.receiver_id === me && !m.is_read);
+    const unreadCounted = this.chat.state.unreadCounts[conversationId] > 0 && !this.readAsked.has(conversationId);
+    if (!unreadLoaded && !unreadCounted) return false;
+    this.readAsked.add(conversationId);
     this.client.markRead({ conversationId });
     this.chat.markReceivedRead(conversationId);
     return true;

@@ -1,0 +1,499 @@
+/**
+ * The demo page: everything a frontend needs, built on web/client with no framework and no build.
+ * State lives in the client's stores; these functions only render it and forward user actions.
+ */
+import { ApiError, ChatSession, messageStatus, NotificationSession, RestApi, STATUS } from "../client/index.js";
+
+const $ = (id) => document.getElementById(id);
+const storage = window.sessionStorage; // per tab: two tabs can be two different users
+const AUTH_KEY = "erp-chat.auth";
+const PARTNER_KEY = "erp-chat.partner";
+const TICKS = { pending: "🕓", sent: "✓", delivered: "✓", read: "✓✓", failed: "!" };
+const TICK_TITLES = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent" };
+
+const page = {
+  auth: null,
+  session: null,
+  notifications: null,
+  partnerId: null,
+  partner: null,
+  conversationId: null,
+  attachmentsAvailable: true,
+  blobUrls: new Map(),
+  unsubscribe: [],
+};
+
+// Start ----------------------------------------------------------------------------------
+
+function init() {
+  wireStaticControls();
+  const saved = readJson(storage.getItem(AUTH_KEY));
+  if (saved?.token) start(saved);
+  else showLogin();
+}
+
+function showLogin(message) {
+  $("app-view").hidden = true;
+  $("login-view").hidden = false;
+  $("login-error").hidden = !message;
+  $("login-error").textContent = message ?? "";
+  $("login-username").focus();
+}
+
+async function login(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  $("login-submit").disabled = true;
+  try {
+    const auth = await RestApi.login({ username: form.get("username"), password: form.get("password") });
+    storage.setItem(AUTH_KEY, JSON.stringify({ token: auth.token, user: auth.user }));
+    start(auth);
+  } catch (error) {
+    const tooMany = error instanceof ApiError && error.status === 429;
+    showLogin(tooMany ? "Too many attempts; wait a minute and try again." : "Invalid username or password.");
+  } finally {
+    $("login-submit").disabled = false;
+  }
+}
+
+function start(auth) {
+  page.auth = auth;
+  $("login-view").hidden = true;
+  $("app-view").hidden = false;
+  $("me-name").textContent = auth.user.full_name;
+  paintAvatar($("me-avatar"), auth.user);
+
+  const session = new ChatSession({ token: auth.token }).start();
+  const notifications = new NotificationSession({ token: auth.token }).start();
+  page.session = session;
+  page.notifications = notifications;
+  page.unsubscribe = [
+    session.chat.subscribe(renderChat),
+    session.presence.subscribe(renderChat),
+    session.typing.subscribe(renderTyping),
+    notifications.store.subscribe(renderBell),
+  ];
+  session.refreshConversations().catch(apiFailed);
+  renderChat();
+  renderBell();
+  const partner = Number(storage.getItem(PARTNER_KEY));
+  if (partner) openConversation(partner);
+}
+
+async function logout(message) {
+  const { session, notifications } = page;
+  if (!session) return;
+  page.unsubscribe.forEach((unsubscribe) => unsubscribe());
+  session.stop();
+  notifications.stop();
+  if (!message) session.api.logout().catch(() => {});
+  storage.removeItem(AUTH_KEY);
+  storage.removeItem(PARTNER_KEY);
+  Object.assign(page, { session: null, notifications: null, partnerId: null, partner: null, conversationId: null });
+  $("chat-empty").hidden = false;
+  for (const id of ["chat-head", "messages", "composer", "typing"]) $(id).hidden = true;
+  showLogin(message);
+}
+
+function apiFailed(error) {
+  if (error instanceof ApiError && error.status === 401) logout("Your session has ended; please log in again.");
+  else toast(error.message);
+}
+
+// Conversations --------------------------------------------------------------------------
+
+async function openConversation(userId) {
+  page.partnerId = userId;
+  storage.setItem(PARTNER_KEY, String(userId));
+  const known = page.session.chat.conversationWith(userId);
+  page.conversationId = known?.conversation_id ?? null;
+  page.partner = known?.other_user ?? page.partner;
+  $("chat-empty").hidden = true;
+  for (const id of ["chat-head", "messages", "composer"]) $(id).hidden = false;
+  $("text").value = "";
+  renderChat();
+  try {
+    const history = await page.session.loadHistory(userId);
+    if (page.partnerId !== userId) return;
+    page.partner = history.other_user;
+    page.conversationId = history.conversation_id;
+    renderChat();
+    scrollToBottom();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      storage.removeItem(PARTNER_KEY);
+      toast("That user does not exist any more.");
+      return;
+    }
+    apiFailed(error);
+  }
+  $("text").focus();
+}
+
+function renderChat() {
+  const { session } = page;
+  if (!session) return;
+  const state = session.chat.getSnapshot();
+  if (state.status === STATUS.AUTH_FAILED) {
+    logout("Your session has ended; please log in again.");
+    return;
+  }
+  if (page.partnerId && page.conversationId == null) {
+    page.conversationId = session.chat.conversationWith(page.partnerId)?.conversation_id ?? null;
+  }
+  renderConnection(state.status);
+  renderConversations(state);
+  renderChatHead();
+  renderMessages(state);
+  document.title = state.totalUnread ? `(${state.totalUnread}) ERP Chat` : "ERP Chat";
+  markReadIfSeen();
+}
+
+function renderConnection(status) {
+  const labels = {
+    open: "Connected", connecting: "Connecting…", reconnecting: "Reconnecting…", idle: "Connecting…",
+    closed: "Disconnected", auth_failed: "Signed out", evicted: "Open in too many tabs",
+  };
+  $("connection").dataset.status = status;
+  $("connection").textContent = labels[status] ?? status;
+}
+
+function renderConversations(state) {
+  const online = page.session.presence.getSnapshot().onlineUsers;
+  const list = $("conversations");
+  list.replaceChildren(...state.conversations.map((conversation) => {
+    const other = conversation.other_user;
+    const button = element("button", { className: "conversation", type: "button" });
+    button.dataset.userId = other.id;
+    button.setAttribute("aria-current", String(other.id === page.partnerId));
+    button.addEventListener("click", () => openConversation(other.id));
+    const avatar = avatarFor(other, online.has(other.id) || other.is_online);
+    const unread = state.unreadCounts[conversation.conversation_id] ?? conversation.unread_count;
+    const preview = (conversation.last_message_by_me ? "You: " : "") + (conversation.last_message || "📎 Attachment");
+    button.append(avatar, element("div", { className: "conversation-main" }, [
+      element("div", { className: "conversation-top" }, [
+        element("span", { className: "conversation-name", textContent: other.full_name || other.username }),
+        element("span", { className: "conversation-time", textContent: shortTime(conversation.last_message_at) }),
+      ]),
+      element("div", { className: "conversation-bottom" }, [
+        element("span", { className: "conversation-preview", textContent: preview }),
+        unread ? element("span", { className: "badge unread", textContent: String(unread), title: `${unread} unread` }) : "",
+      ]),
+    ]));
+    return element("li", {}, [button]);
+  }));
+  $("conversations-empty").hidden = state.conversations.length > 0;
+}
+
+function renderChatHead() {
+  if (!page.partnerId) return;
+  const partner = page.partner ?? page.session.chat.conversationWith(page.partnerId)?.other_user;
+  const { onlineUsers, lastSeen } = page.session.presence.getSnapshot();
+  const online = onlineUsers.has(page.partnerId);
+  const name = partner ? partner.full_name || partner.username : `User ${page.partnerId}`;
+  $("chat-name").textContent = name;
+  const avatar = $("chat-avatar");
+  paintAvatar(avatar, partner ?? { id: page.partnerId, full_name: name });
+  avatar.querySelector(".presence-dot").dataset.online = String(online);
+  const typing = page.session.typing.getSnapshot().typingUsers[page.partnerId];
+  const status = $("chat-status");
+  status.classList.toggle("typing-now", Boolean(typing));
+  const seen = lastSeen[page.partnerId];
+  status.textContent = typing ? "typing…" : online ? "Online" : seen ? `Last seen ${shortTime(seen)}` : "Offline";
+}
+
+function renderMessages(state) {
+  const box = $("messages");
+  if (!page.partnerId) return;
+  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const stored = page.conversationId != null ? state.messages[page.conversationId] ?? [] : [];
+  const storedTempIds = new Set(stored.map((m) => m.temp_id).filter(Boolean));
+  const unsent = page.session.chat.unsentTo(page.partnerId).filter((m) => !storedTempIds.has(m.temp_id));
+  const me = page.auth.user.id;
+  const nodes = [];
+  let lastDay = null;
+  for (const message of [...stored, ...unsent]) {
+    const when = message.timestamp ?? message.created_at;
+    const day = new Date(when).toDateString();
+    if (day !== lastDay) {
+      nodes.push(element("div", { className: "day", textContent: dayLabel(when) }));
+      lastDay = day;
+    }
+    nodes.push(messageNode(message, message.id == null || message.sender_id === me));
+  }
+  const grew = nodes.length !== box.childElementCount;
+  box.replaceChildren(...nodes);
+  if (nearBottom || (grew && unsent.length)) scrollToBottom();
+}
+
+function messageNode(message, mine) {
+  const node = element("div", { className: `message ${mine ? "mine" : "theirs"}` });
+  if (message.id != null) node.dataset.messageId = message.id;
+  if (message.temp_id) node.dataset.tempId = message.temp_id;
+  const bubble = element("div", { className: "bubble" });
+  if (message.message) bubble.append(element("span", { className: "text", textContent: message.message }));
+  if (message.attachment) bubble.append(attachmentNode(message));
+  else if (message.attachment_id) bubble.append(element("span", { className: "attachment", textContent: "📎 Attachment" }));
+  const meta = element("div", { className: "meta" }, [
+    element("time", { textContent: clockTime(message.timestamp ?? message.created_at) }),
+  ]);
+  if (mine) {
+    const status = messageStatus(message);
+    const tick = element("span", { className: "tick", textContent: TICKS[status], title: message.error ?? TICK_TITLES[status] });
+    tick.dataset.status = status;
+    meta.append(tick);
+  }
+  node.append(bubble, meta);
+  return node;
+}
+
+function attachmentNode(message) {
+  const holder = element("span", { className: "attachment" });
+  if (message.attachment_type === "image") {
+    const image = element("img", { alt: "Attached image" });
+    holder.append(image);
+    blobUrl(message.attachment).then((url) => {
+      image.src = url;
+    }, () => image.replaceWith("📎 Image unavailable"));
+    return holder;
+  }
+  const link = element("button", { className: "attachment-link", type: "button", textContent: `📎 Download ${message.attachment_type ?? "file"}` });
+  link.addEventListener("click", async () => {
+    const anchor = element("a", { href: await blobUrl(message.attachment), download: "" });
+    anchor.click();
+  });
+  holder.append(link);
+  return holder;
+}
+
+/** Attachments need the token, which an <img src> cannot send: fetch them, then show a blob URL. */
+function blobUrl(url) {
+  if (!page.blobUrls.has(url)) {
+    page.blobUrls.set(url, page.session.api.download(url).then((blob) => URL.createObjectURL(blob)));
+  }
+  return page.blobUrls.get(url);
+}
+
+function renderTyping() {
+  if (!page.session) return;
+  const typing = page.session.typing.getSnapshot().typingUsers[page.partnerId];
+  $("typing").hidden = !typing;
+  $("typing-text").textContent = typing ? `${typing.sender_name} is typing…` : "";
+  renderChatHead();
+}
+
+/** What the user has on screen counts as read (receipts go to the sender: ✓✓). */
+function markReadIfSeen() {
+  if (page.conversationId != null && document.visibilityState === "visible") {
+    page.session.markConversationRead(page.conversationId);
+  }
+}
+
+function scrollToBottom() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+}
+
+// Composer -------------------------------------------------------------------------------
+
+function send(event) {
+  event.preventDefault();
+  const text = $("text").value.trim();
+  if (!text || !page.partnerId) return;
+  page.session.sendMessage(page.partnerId, text);
+  $("text").value = "";
+  $("text").focus();
+}
+
+function typed() {
+  if (!page.partnerId) return;
+  if ($("text").value) page.session.typingTo(page.partnerId);
+  else page.session.stopTypingTo(page.partnerId);
+}
+
+async function attach() {
+  const file = $("file").files[0];
+  $("file").value = "";
+  if (!file || !page.partnerId) return;
+  toast(`Uploading ${file.name}…`);
+  try {
+    const upload = await page.session.uploadAttachment(file);
+    page.session.sendMessage(page.partnerId, $("text").value.trim(), { attachmentId: upload.id });
+    $("text").value = "";
+    toast(`${file.name} sent`);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
+      page.attachmentsAvailable = false;
+      $("attach").disabled = true;
+      $("attach").title = "Attachments are not available on this server";
+      toast("Attachments are not available on this server.");
+      return;
+    }
+    apiFailed(error);
+  }
+}
+
+// People ---------------------------------------------------------------------------------
+
+let peopleTimer = null;
+
+function togglePeople() {
+  const picker = $("people-picker");
+  picker.hidden = !picker.hidden;
+  if (!picker.hidden) {
+    $("people-search").value = "";
+    $("people-search").focus();
+    loadPeople("");
+  }
+}
+
+async function loadPeople(query) {
+  try {
+    const { people } = await page.session.api.request("GET", `/demo/people/?q=${encodeURIComponent(query)}`);
+    const online = page.session.presence.getSnapshot().onlineUsers;
+    $("people").replaceChildren(...people.map((person) => {
+      const button = element("button", { type: "button" }, [
+        avatarFor(person, online.has(person.id), true),
+        element("span", { textContent: `${person.full_name} (${person.username})` }),
+      ]);
+      button.dataset.userId = person.id;
+      button.addEventListener("click", () => {
+        $("people-picker").hidden = true;
+        openConversation(person.id);
+      });
+      return element("li", {}, [button]);
+    }));
+    if (!people.length) $("people").replaceChildren(element("li", { className: "muted", textContent: "Nobody found." }));
+  } catch (error) {
+    apiFailed(error);
+  }
+}
+
+// Notifications --------------------------------------------------------------------------
+
+function renderBell() {
+  if (!page.notifications) return;
+  const { notifications, unreadCount, available } = page.notifications.store.getSnapshot();
+  const bell = $("bell");
+  bell.disabled = available === false;
+  bell.title = available === false ? "Notifications are not available on this server" : "Notifications";
+  $("bell-count").hidden = !unreadCount;
+  $("bell-count").textContent = unreadCount > 99 ? "99+" : String(unreadCount);
+  $("notifications-empty").hidden = notifications.length > 0;
+  $("mark-all-read").disabled = !unreadCount;
+  $("notification-list").replaceChildren(...notifications.map((notification) => {
+    const item = element("button", { className: "notification", type: "button" }, [
+      element("span", { className: "notification-dot" }),
+      element("span", {}, [
+        element("div", { className: "notification-title", textContent: notification.title }),
+        element("div", { className: "notification-body", textContent: notification.message }),
+        element("div", { className: "notification-time", textContent: notification.time_ago ?? shortTime(notification.created_at) }),
+      ]),
+    ]);
+    item.dataset.notificationId = notification.id;
+    item.dataset.read = String(notification.is_read);
+    item.dataset.priority = notification.priority;
+    item.addEventListener("click", () => {
+      if (!notification.is_read) page.notifications.markRead(notification.id);
+    });
+    return element("li", {}, [item]);
+  }));
+}
+
+function toggleBell(open = $("bell-panel").hidden) {
+  $("bell-panel").hidden = !open;
+  $("bell").setAttribute("aria-expanded", String(open));
+}
+
+// Helpers --------------------------------------------------------------------------------
+
+function wireStaticControls() {
+  $("login-form").addEventListener("submit", login);
+  $("logout").addEventListener("click", () => logout());
+  $("composer").addEventListener("submit", send);
+  $("text").addEventListener("input", typed);
+  $("attach").addEventListener("click", () => $("file").click());
+  $("file").addEventListener("change", attach);
+  $("new-chat").addEventListener("click", togglePeople);
+  $("people-search").addEventListener("input", (event) => {
+    clearTimeout(peopleTimer);
+    peopleTimer = setTimeout(() => loadPeople(event.target.value), 250);
+  });
+  $("bell").addEventListener("click", (event) => {
+    event.stopPropagation();
+    toggleBell();
+  });
+  $("mark-all-read").addEventListener("click", () => page.notifications?.markAllRead());
+  document.addEventListener("click", (event) => {
+    if (!$("bell-panel").hidden && !$("bell-panel").contains(event.target)) toggleBell(false);
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") toggleBell(false);
+  });
+  document.addEventListener("visibilitychange", markReadIfSeen);
+  window.addEventListener("online", () => page.session?.client.socket.reconnectNow());
+}
+
+function element(tag, properties = {}, children = []) {
+  const node = Object.assign(document.createElement(tag), properties);
+  node.append(...children);
+  return node;
+}
+
+function avatarFor(user, online, small = false) {
+  const avatar = element("span", { className: small ? "avatar avatar-small" : "avatar" });
+  paintAvatar(avatar, user);
+  if (!small) {
+    const dot = element("span", { className: "presence-dot", title: online ? "Online" : "Offline" });
+    dot.dataset.online = String(Boolean(online));
+    avatar.append(dot);
+  }
+  return avatar;
+}
+
+function paintAvatar(avatar, user) {
+  const name = user.full_name || user.username || "?";
+  const initials = name.split(/\s+/).filter(Boolean).slice(0, 2).map((word) => [...word][0]).join("").toUpperCase();
+  const label = avatar.firstChild?.nodeType === Node.TEXT_NODE ? avatar.firstChild : avatar.insertBefore(document.createTextNode(""), avatar.firstChild);
+  label.textContent = initials;
+  avatar.style.setProperty("--avatar", `hsl(${(user.id * 67) % 360} 55% 48%)`);
+}
+
+function clockTime(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+}
+
+function shortTime(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return date.toDateString() === new Date().toDateString() ? clockTime(iso) : date.toLocaleDateString([], { day: "numeric", month: "short" });
+}
+
+function dayLabel(iso) {
+  const date = new Date(iso);
+  const today = new Date();
+  if (date.toDateString() === today.toDateString()) return "Today";
+  today.setDate(today.getDate() - 1);
+  if (date.toDateString() === today.toDateString()) return "Yesterday";
+  return date.toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" });
+}
+
+let toastTimer = null;
+function toast(text) {
+  $("toast").textContent = text;
+  $("toast").hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    $("toast").hidden = true;
+  }, 3500);
+}
+
+function readJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+init();

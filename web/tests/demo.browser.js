@@ -1,0 +1,209 @@
+/**
+ * Two people use the demo page in headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core) against the real stack. Started by tests/browser/test_demo_page.py, which
+ * answers the "@@notify <user id>" line this script prints by sending a notification through the
+ * Celery task API. Screenshots go to E2E_SCREENSHOTS.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+
+import { chromium } from "playwright-core";
+
+import { BASE_URL, USERS } from "./helpers.js";
+
+const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? "screenshots";
+const WAIT = { timeout: 20000 };
+const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const HELLO = "Hello Bob 👋 family 👨‍👩‍👧‍👦 thumbs 👍🏽 from the browser 🎉";
+const REPLY = "Hi Alice 😀 got it ✅";
+const NOTIFICATION_TITLE = process.env.E2E_NOTIFICATION_TITLE ?? "Timetable published";
+
+const [alice, bob] = USERS;
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+function step(text) {
+  console.log(`✔ ${text}`);
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+async function logIn(page, user) {
+  await page.goto(BASE_URL);
+  await page.fill("#login-username", user.username);
+  await page.fill("#login-password", user.password);
+  await page.click("#login-submit");
+  await page.waitForSelector("#app-view:not([hidden])", WAIT);
+  await page.waitForSelector('#connection[data-status="open"]', WAIT);
+}
+
+async function startChatWith(page, user) {
+  await page.click("#new-chat");
+  await page.fill("#people-search", user.username);
+  await page.click(`#people button[data-user-id="${user.id}"]`, WAIT);
+  await page.waitForSelector("#chat-head:not([hidden])", WAIT);
+}
+
+const myMessage = (text) => `.message.mine:has-text("${text}")`;
+const theirMessage = (text) => `.message.theirs:has-text("${text}")`;
+
+async function main() {
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  const errors = [];
+  try {
+    const pages = [];
+    for (const user of [alice, bob]) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await context.newPage();
+      page.on("pageerror", (error) => errors.push(`${user.username}: ${error.message}`));
+      pages.push(page);
+    }
+    const [alicePage, bobPage] = pages;
+
+    await alicePage.goto(BASE_URL);
+    await alicePage.waitForSelector("#login-view:not([hidden])", WAIT);
+    await shoot(alicePage, "01-login");
+    await logIn(alicePage, alice);
+    await logIn(bobPage, bob);
+    step("both users logged in and connected");
+
+    await startChatWith(alicePage, bob);
+    await alicePage.fill("#text", HELLO);
+    await alicePage.press("#text", "Enter");
+    await alicePage.waitForSelector(`${myMessage("from the browser")}[data-message-id]`, WAIT);
+    step("alice sent a message with emoji (stored: it has an id)");
+
+    const bobsConversation = `.conversation[data-user-id="${alice.id}"]`;
+    await bobPage.waitForSelector(`${bobsConversation} .badge.unread`, WAIT);
+    assert.equal(await bobPage.textContent(`${bobsConversation} .badge.unread`), "1");
+    assert.match(await bobPage.textContent(`${bobsConversation} .conversation-preview`), /family 👨‍👩‍👧‍👦/);
+    await alicePage.waitForSelector(`.conversation[data-user-id="${bob.id}"] .presence-dot[data-online="true"]`, WAIT);
+    const tick = `${myMessage("from the browser")} .tick`;
+    assert.notEqual(await alicePage.getAttribute(tick, "data-status"), "read");
+    assert.equal(await alicePage.textContent(tick), "✓");
+    await shoot(bobPage, "02-bob-sees-new-message");
+    await shoot(alicePage, "03-alice-sent-single-tick");
+    step("bob sees it live with an unread badge; alice's tick is ✓, bob shows online");
+
+    await bobPage.click(bobsConversation);
+    await bobPage.waitForSelector(theirMessage("from the browser"), WAIT);
+    assert.equal(await bobPage.textContent(`${theirMessage("from the browser")} .text`), HELLO);
+    await alicePage.waitForSelector(`${tick}[data-status="read"]`, WAIT);
+    assert.equal(await alicePage.textContent(tick), "✓✓");
+    await bobPage.waitForSelector(`${bobsConversation} .badge.unread`, { state: "detached", ...WAIT });
+    step("bob opened the chat: the emoji text is intact, alice's tick turned ✓✓, bob's badge cleared");
+
+    await bobPage.click("#text");
+    await bobPage.keyboard.type("Hi Al", { delay: 60 });
+    await alicePage.waitForSelector("#typing:not([hidden])", WAIT);
+    assert.match(await alicePage.textContent("#typing-text"), /is typing/);
+    assert.equal(await alicePage.textContent("#chat-status"), "typing…");
+    await shoot(alicePage, "04-alice-sees-typing");
+    await alicePage.waitForSelector("#typing", { state: "hidden", ...WAIT });
+    step("the typing indicator appeared and cleared after bob stopped typing");
+
+    await bobPage.fill("#text", REPLY);
+    await bobPage.press("#text", "Enter");
+    await alicePage.waitForSelector(theirMessage("got it"), WAIT);
+    assert.equal(await alicePage.textContent(`${theirMessage("got it")} .text`), REPLY);
+    step("bob's reply arrived live");
+
+    console.log(`@@notify ${alice.id}`);
+    await alicePage.waitForSelector("#bell-count:not([hidden])", WAIT);
+    assert.equal(await alicePage.textContent("#bell-count"), "1");
+    await alicePage.click("#bell");
+    await alicePage.waitForSelector(`.notification[data-read="false"]:has-text("${NOTIFICATION_TITLE}")`, WAIT);
+    await shoot(alicePage, "05-notification-bell");
+    await alicePage.click("#mark-all-read");
+    await alicePage.waitForSelector("#bell-count", { state: "hidden", ...WAIT });
+    await alicePage.waitForSelector('.notification[data-read="true"]', WAIT);
+    step("a notification appeared in the bell and mark-all-read cleared the count");
+    await alicePage.keyboard.press("Escape");
+
+    await alicePage.reload();
+    await alicePage.waitForSelector('#connection[data-status="open"]', WAIT);
+    await alicePage.waitForSelector(`${myMessage("from the browser")} .tick[data-status="read"]`, WAIT);
+    await alicePage.waitForSelector(theirMessage("got it"), WAIT);
+    assert.equal(await alicePage.textContent(`${myMessage("from the browser")} .text`), HELLO);
+    assert.equal(await alicePage.isHidden("#bell-count"), true);
+    await shoot(alicePage, "06-alice-after-reload");
+    step("after a reload alice is still logged in and the history (with ✓✓) is there");
+
+    await checkAttachments(alicePage, bobPage);
+    await shoot(bobPage, "07-bob-chat");
+    assert.deepEqual(errors, [], "no script errors on either page");
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Uploads work when the server has them; otherwise the page says so and disables the button. */
+async function checkAttachments(alicePage, bobPage) {
+  const probe = await fetch(`${BASE_URL}/api/v1/communication/chats/attachments/`, {
+    method: "POST", headers: { Authorization: `Token ${alice.token}` }, body: new FormData(),
+  });
+  const png = gradientPng(180, 110);
+  await alicePage.setInputFiles("#file", { name: "chart.png", mimeType: "image/png", buffer: png });
+  if (probe.status === 404 || probe.status === 405) {
+    await alicePage.waitForSelector("#attach:disabled", WAIT);
+    assert.match(await alicePage.textContent("#toast"), /not available/);
+    step("attachments are not available on this server: the page says so and disables 📎");
+    return;
+  }
+  await bobPage.waitForSelector(".message.theirs .attachment img[src^='blob:']", WAIT);
+  await bobPage.waitForSelector(`.conversation[data-user-id="${alice.id}"] .badge.unread`, { state: "detached", ...WAIT });
+  await alicePage.waitForSelector(".message.mine:has(.attachment) .tick[data-status='read']", WAIT);
+  step("an image attachment was uploaded, sent, shown to bob in the open chat, and read at once");
+}
+
+/** A small RGB PNG (a diagonal gradient), made here so that the test needs no fixture file. */
+function gradientPng(width, height) {
+  const rows = [];
+  for (let y = 0; y < height; y += 1) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x += 1) {
+      const t = (x + y) / (width + height);
+      row.set([Math.round(37 + 180 * t), Math.round(99 + 100 * t), Math.round(235 - 120 * t)], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+function crc32(bytes) {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit += 1) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+main().then(
+  () => console.log("demo page: all steps passed"),
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
