@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 
 scripts/ensure-services.sh
 scripts/ensure-venv.sh
+# Node packages (web/node_modules) and Debian's chromium for the JavaScript and browser tests.
+web/setup.sh
 exec .venv/bin/python -m pytest "$@"
