@@ -40,12 +40,19 @@ def web_asset(request: HttpRequest, path: str) -> HttpResponse:
     return response
 
 
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    avatar = serializers.CharField(allow_null=True)
+
+
 class PeopleView(APIView):
     """Active users other than the caller, by name, to start a conversation with."""
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Part of a username or name")],
-        responses={200: inline_serializer("People", {"people": serializers.ListField(child=serializers.DictField())})},
+        responses={200: inline_serializer("People", {"people": PersonSerializer(many=True)})},
     )
     def get(self, request):
         query = request.query_params.get("q", "").strip()[:QUERY_MAX_LENGTH]
