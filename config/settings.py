@@ -143,6 +143,9 @@ REST_FRAMEWORK = {
         "chat_upload": os.environ.get("THROTTLE_CHAT_UPLOAD", "30/min"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Throttles key on REMOTE_ADDR, which the ASGI server sets from X-Forwarded-For only when the
+    # peer is a trusted proxy (FORWARDED_ALLOW_IPS); DRF's default would trust any client's header.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
