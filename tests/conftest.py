@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from core.redis import sync_client
+from tests.support import ws as ws_support
 from tests.support.stack import AsgiServer, CeleryWorker
 from tests.support.ws import WsClient
 
@@ -52,6 +53,15 @@ def close_other_sessions() -> None:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def frames_follow_the_asyncapi_document():
+    """Every frame a test client receives must be one that docs/asyncapi.yaml describes."""
+    already = len(ws_support.CONTRACT_VIOLATIONS)
+    yield
+    violations = ws_support.CONTRACT_VIOLATIONS[already:]
+    assert not violations, "frames that docs/asyncapi.yaml does not describe:\n" + "\n".join(violations)
 
 
 @pytest.fixture(autouse=True)
