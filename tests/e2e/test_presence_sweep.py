@@ -26,9 +26,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 HEARTBEAT_SECONDS = 1.0
 STALE_SECONDS = 6.0
 SWEEP_SECONDS = 2.0
-GRACE_SECONDS = 3.0
+GRACE_SECONDS = 5.0
 # The longest a dead socket can keep its user online: stale, then the next sweep, then the worker.
 OFFLINE_DEADLINE = STALE_SECONDS + SWEEP_SECONDS + 30
+# Announcements go through the worker: generous on a loaded machine.
+ANNOUNCE_TIMEOUT = 30
 
 
 @dataclass
@@ -121,7 +123,7 @@ async def test_a_reconnect_within_the_grace_period_tells_no_one(fast_stack, fast
     server = fast_stack.server
     bob_ws = await connect(server, bob)
     alice_ws = await connect(server, alice)
-    assert (await bob_ws.expect("online_status_changed", about(alice)))["is_online"] is True
+    assert (await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT))["is_online"] is True
 
     await alice_ws.close()
     alice_ws = await connect(server, alice)
@@ -130,7 +132,7 @@ async def test_a_reconnect_within_the_grace_period_tells_no_one(fast_stack, fast
 
     closed_at = time.monotonic()
     await alice_ws.close()
-    went_offline = await bob_ws.expect("online_status_changed", about(alice), timeout=GRACE_SECONDS + 20)
+    went_offline = await bob_ws.expect("online_status_changed", about(alice), timeout=GRACE_SECONDS + ANNOUNCE_TIMEOUT)
     assert went_offline["is_online"] is False
     # Never before the grace period is over (the upper bound depends on the machine's load).
     assert time.monotonic() - closed_at >= GRACE_SECONDS - 0.5
@@ -143,7 +145,7 @@ async def test_a_silent_socket_stays_online_past_the_staleness_window(fast_stack
     server = fast_stack.server
     bob_ws = await connect(server, bob)
     await connect(server, alice)
-    assert (await bob_ws.expect("online_status_changed", about(alice)))["is_online"] is True
+    assert (await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT))["is_online"] is True
     opened = read_presence(fast_redis, alice.id)
     [(channel, first_beat)] = opened.connections.items()
 
@@ -171,8 +173,8 @@ async def test_kill_9_of_a_server_process_takes_its_users_offline_after_the_swee
         await connect(doomed, carol)
         await connect(survivor, carol)
         announced = {frame["user_id"] for frame in [
-            await bob_ws.expect("online_status_changed", about(alice)),
-            await bob_ws.expect("online_status_changed", about(carol)),
+            await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT),
+            await bob_ws.expect("online_status_changed", about(carol), timeout=ANNOUNCE_TIMEOUT),
         ]}
         assert announced == {alice.id, carol.id}
         await wait_for_presence(fast_redis, carol.id, sockets=2)
@@ -204,7 +206,7 @@ async def test_a_connection_over_the_cap_closes_the_oldest_and_keeps_the_user_on
     try:
         bob_ws = await connect(capped, bob)
         oldest = await connect(capped, alice)
-        assert (await bob_ws.expect("online_status_changed", about(alice)))["is_online"] is True
+        assert (await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT))["is_online"] is True
         await connect(capped, alice)
         await connect(capped, alice)
 
