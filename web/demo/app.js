@@ -68,6 +68,10 @@ function start(auth) {
   page.session = session;
   page.notifications = notifications;
   page.unsubscribe = [
+    session.client.on("send_failed", ({ error }) => toast(`Not sent: ${error.error}`)),
+    session.client.on("error", (frame) => {
+      if (frame.code === "rate_limited" && frame.temp_id) toast("You are sending too fast; it will go out in a moment.");
+    }),
     session.chat.subscribe(renderChat),
     session.presence.subscribe(renderChat),
     session.typing.subscribe(renderTyping),
@@ -107,7 +111,7 @@ async function openConversation(userId) {
   storage.setItem(PARTNER_KEY, String(userId));
   const known = page.session.chat.conversationWith(userId);
   page.conversationId = known?.conversation_id ?? null;
-  page.partner = known?.other_user ?? page.partner;
+  page.partner = known?.other_user ?? null;
   $("chat-empty").hidden = true;
   for (const id of ["chat-head", "messages", "composer"]) $(id).hidden = false;
   $("text").value = "";
