@@ -13,10 +13,10 @@ import requests
 import websockets
 from rest_framework.authtoken.models import Token
 
-from tests.faults.clients import wait_for
 from tests.faults.infra import PrivateRedis
 from tests.settings import SLOT, TEST_ENVIRONMENT
-from tests.support.stack import ROOT, AsgiServer, CeleryWorker, ManagedProcess, free_port, process_environment
+from tests.support.stack import (ROOT, AsgiServer, CeleryWorker, ManagedProcess, free_port, process_environment,
+                                 wait_until)
 from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -126,8 +126,7 @@ class Flower(ManagedProcess):
                                   **environment)
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         super().__init__(f"security{SLOT}-flower", ["bash", "-c", "exec " + procfile_command("flower")], env)
-        wait_until_answers = lambda: self._status("/") is not None  # noqa: E731
-        wait_for_sync(wait_until_answers, timeout=60, what="flower to answer")
+        wait_until(lambda: self._status("/") is not None, timeout=60, what="flower to answer")
 
     @property
     def url(self) -> str:
@@ -143,12 +142,6 @@ class Flower(ManagedProcess):
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(self.url + path, timeout=15, **kwargs)
-
-
-def wait_for_sync(predicate, *, timeout: float, what: str) -> None:
-    from tests.support.stack import wait_until
-
-    wait_until(predicate, timeout=timeout, interval=0.25, what=what)
 
 
 @pytest.fixture
@@ -189,7 +182,7 @@ async def test_no_token_in_any_log_or_in_flower_and_flower_requires_authenticati
         tasks = flower.get("/api/tasks", auth=flower.credentials).json()
         return sum(task["name"] == "chat.send_message" for task in tasks.values()) >= 2
 
-    wait_for_sync(flower_saw_the_sends, timeout=60, what="flower to see both sends")
+    wait_until(flower_saw_the_sends, timeout=60, interval=0.25, what="flower to see both sends")
     tasks_text = flower.get("/api/tasks", auth=flower.credentials).text
     assert f"'sender_id': {alice.id}" in tasks_text  # Flower does show task arguments...
     for token in (alice.token, bob.token):  # ...and no task carries a token

@@ -45,9 +45,9 @@ def release_test_database(django_db_setup):
     yield
     database = settings.DATABASES["default"]
     with psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"],
-                         dbname=database["TEST"]["NAME"], autocommit=True) as connection:
-        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                           " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                         dbname="postgres", autocommit=True) as connection:
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                           (database["TEST"]["NAME"],))
 
 
 @pytest.fixture

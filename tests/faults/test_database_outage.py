@@ -103,3 +103,31 @@ async def test_database_stopped_for_30_seconds(postgres, private_redis):
         await receiver.close()
     finally:
         stack.stop()
+
+
+async def test_a_send_that_cannot_wait_out_the_outage_is_reported_failed_then_resent(postgres, private_redis):
+    # A worker that gives up quickly: one retry, one second of waiting for the database.
+    stack = FaultStack(private_redis, DATABASE_URL=postgres.url)
+    try:
+        stack.worker("pg-impatient-worker", WORKER_DATABASE_WAIT_SECONDS="1", CELERY_TASK_MAX_RETRIES="1",
+                     CELERY_TASK_RETRY_BACKOFF_MAX="1")
+        server = stack.server("pg-impatient-asgi")
+        alice, bob = create_user(postgres, "Alice"), create_user(postgres, "Bob")
+        sender = await ChatClient.open(alice, server)
+
+        postgres.stop()
+        try:
+            for number in range(5):
+                await sender.send(receiver_id=bob.id, text=f"doomed {number}", temp_id=f"doomed-{number}")
+            await wait_for(lambda: sender.reported_failed() == set(sender.outbox), timeout=90,
+                           what="every send to be reported failed")
+            assert not sender.acknowledged()
+        finally:
+            postgres.start()
+
+        await sender.deliver_everything(timeout=90, resend_after=30)
+        rows = postgres.query("SELECT temp_id, id FROM chat_message WHERE sender_id = %s", (alice.id,))
+        assert dict(rows) == sender.acknowledged() and len(rows) == 5
+        await sender.close()
+    finally:
+        stack.stop()
