@@ -12,7 +12,8 @@ import uvicorn
 from django.conf import settings
 
 
-def main() -> None:
+def main(app: str = "config.asgi:application") -> None:
+    """Serves `app` (an import string); the benchmark's baseline relay runs under the same options."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -20,7 +21,7 @@ def main() -> None:
     from core.logging import install_everywhere
 
     config = uvicorn.Config(
-        "config.asgi:application",
+        app,
         host=os.environ.get("HOST", "0.0.0.0"),
         port=int(os.environ.get("PORT", "8000")),
         loop="uvloop",
