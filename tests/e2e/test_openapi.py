@@ -25,6 +25,8 @@ SCHEMATHESIS_TIMEOUT_SECONDS = 420
 CHECKS = [
     "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance",
     "response_headers_conformance",
+    # Repeats requests without the token: every protected operation must refuse them.
+    "ignored_auth",
 ]
 
 
