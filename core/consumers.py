@@ -115,6 +115,8 @@ class RealtimeConsumer(AsyncConsumer):
         self.closing = asyncio.Event()
         try:
             await self.touch_presence()
+        except (RedisError, ClientError) as error:
+            outage_log.warning("presence", "presence could not be updated (%s); the heartbeat retries", error)
         except Exception:
             logger.exception("presence could not record a new socket; the heartbeat retries")
         self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
@@ -135,6 +137,8 @@ class RealtimeConsumer(AsyncConsumer):
                 return
             try:
                 await self.touch_presence()
+            except (RedisError, ClientError) as error:
+                outage_log.warning("presence", "presence could not be updated (%s); the heartbeat retries", error)
             except Exception:
                 logger.exception("presence heartbeat failed; retrying at the next beat")
             wait = interval
@@ -149,6 +153,8 @@ class RealtimeConsumer(AsyncConsumer):
         try:
             if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
                 self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
+        except (RedisError, ClientError) as error:
+            outage_log.warning("presence", "presence could not be updated (%s); the sweep repairs it", error)
         except Exception:
             # The sweep removes the entry and announces the change later; the socket is gone either way.
             logger.exception("presence cleanup failed for a closed socket")
