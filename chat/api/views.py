@@ -214,4 +214,8 @@ class ChatViewSet(viewsets.GenericViewSet):
     def download_attachment(self, request, attachment_id: str):
         """The file, as a download, to its uploader and the two people of its message only."""
         attachment = get_object_or_404(selectors.attachments_visible_to(request.user.pk), pk=int(attachment_id))
-        return selectors.attachment_response(attachment)
+        try:
+            return selectors.attachment_response(attachment)
+        except FileNotFoundError:
+            # The row outlived its file (storage restored from an older backup, a manual clean-up).
+            raise NotFound("The attachment's file is missing") from None

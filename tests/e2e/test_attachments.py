@@ -208,3 +208,13 @@ def test_a_multipart_send_with_a_bad_file_stores_nothing(stack, make_user):
     assert path.status_code == 400 and path.json()["error"] == "The file name must not contain a path"
     assert both.status_code == 400 and "not both" in both.json()["error"]
     assert not Attachment.objects.exists() and not ChatMessage.objects.exists()
+
+
+def test_a_file_missing_from_storage_is_a_404_not_a_crash(stack, make_user):
+    client = make_user().rest(stack)
+    uploaded = upload(client, PNG, name="cat.png").json()
+    Attachment.objects.get(pk=uploaded["id"]).file.delete(save=False)
+
+    response = client.get(uploaded["url"])
+
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
