@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from config.celery_app import app as celery_app
 from core.errors import NotFound, ValidationFailed
 from core.fanout import Push, push_on_commit
 from core.frames import parse_id
@@ -30,6 +31,9 @@ from core.users import display_name
 from notifications import selectors
 from notifications.models import PRIORITY_RANKS, InAppNotification
 from presence.selectors import is_online
+
+if TYPE_CHECKING:
+    from chat.models import ChatMessage
 
 SEND_NOTIFICATION_TASK = "notifications.send_notification"
 # One task carries at most this many recipients; a larger audience becomes several tasks.
@@ -218,9 +222,7 @@ def notify(
 
 
 def _enqueue_send(kwargs: dict) -> None:
-    from config.celery_app import app
-
-    app.send_task(SEND_NOTIFICATION_TASK, kwargs=kwargs)
+    celery_app.send_task(SEND_NOTIFICATION_TASK, kwargs=kwargs)
 
 
 # Creation and fan-out ------------------------------------------------------------------------
@@ -236,6 +238,13 @@ _CONTENT_COLUMNS = (
 )
 
 
+_INSERT_INTO = (
+    f"INSERT INTO in_app_notification (recipient_id, {', '.join(_CONTENT_COLUMNS)},"
+    " data, is_read, is_dismissed, dedupe_key, created_at)"
+)
+_CONTENT_PLACEHOLDERS = ", ".join(["%s"] * len(_CONTENT_COLUMNS))
+
+
 def _content_params(content: NotificationContent) -> list:
     return [getattr(content, column) for column in _CONTENT_COLUMNS]
 
@@ -247,11 +256,8 @@ def _insert_for_recipients(*, recipient_ids: list[int], content: NotificationCon
     Unknown and inactive users are skipped; rows that exist already (a retry) are left alone.
     """
     users = get_user_model()._meta
-    columns = ", ".join(_CONTENT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_CONTENT_COLUMNS))
     sql = (
-        f"INSERT INTO in_app_notification (recipient_id, {columns}, data, is_read, is_dismissed, dedupe_key, created_at)"
-        f" SELECT u.{users.pk.column}, {placeholders}, %s::jsonb, FALSE, FALSE, %s, %s"
+        f"{_INSERT_INTO} SELECT u.{users.pk.column}, {_CONTENT_PLACEHOLDERS}, %s::jsonb, FALSE, FALSE, %s, %s"
         f" FROM {users.db_table} u WHERE u.{users.pk.column} = ANY(%s) AND u.is_active ORDER BY 1"
         " ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id"
     )
@@ -289,12 +295,9 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
     """One row per (recipient, collapse_key): a new event rewrites its text, counts itself in
     `data.count` (restarting at 1 once the row was read or dismissed) and re-opens it as unread."""
     data = json.dumps({**content.data, "count": 1})
-    columns = ", ".join(_CONTENT_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_CONTENT_COLUMNS))
     rewritten = ", ".join(f"{column} = EXCLUDED.{column}" for column in _CONTENT_COLUMNS)
     sql = (
-        f"INSERT INTO in_app_notification (recipient_id, {columns}, data, is_read, is_dismissed, dedupe_key, created_at)"
-        f" VALUES (%s, {placeholders}, %s::jsonb, FALSE, FALSE, %s, %s)"
+        f"{_INSERT_INTO} VALUES (%s, {_CONTENT_PLACEHOLDERS}, %s::jsonb, FALSE, FALSE, %s, %s)"
         f" ON CONFLICT (recipient_id, dedupe_key) DO UPDATE SET {rewritten},"
         " data = EXCLUDED.data || jsonb_build_object('count', CASE"
         "   WHEN in_app_notification.is_read OR in_app_notification.is_dismissed THEN 1"
@@ -309,7 +312,7 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
     return notification
 
 
-def notify_chat_message(*, message) -> InAppNotification | None:
+def notify_chat_message(*, message: ChatMessage) -> InAppNotification | None:
     """A chat message to a receiver with no live socket: one collapsed `message` notification per
     conversation. Runs inside the chat service's transaction."""
     if is_online(message.receiver_id):
