@@ -79,11 +79,10 @@ class ChatViewSet(viewsets.GenericViewSet):
     pagination_class = MessagePagination
     serializer_class = s.MessageSerializer
     parser_classes = [JSONParser, FormParser, UploadParser]
+    THROTTLE_SCOPES = {"create": "chat_send", "upload_attachment": "chat_upload"}
 
     def get_queryset(self):
         return selectors.message_list(self.request.user.pk)
-
-    THROTTLE_SCOPES = {"create": "chat_send", "upload_attachment": "chat_upload"}
 
     def get_throttles(self):
         if self.action in self.THROTTLE_SCOPES:
