@@ -171,13 +171,15 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Task events (for Flower) cost a Redis publish per task and state change; measured in
-# docs/performance.md. Flower can still switch worker events on at run time.
-CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", True)
+# Task events (for Flower) cost a Redis publish per task and per state change: off, they cut
+# Celery's own CPU per task by 30% (docs/performance.md). Flower switches worker events on at
+# run time; CELERY_TASK_EVENTS=true also sends them from the start, with task-sent events.
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
 CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 # Celery's Django fix-up closes the database connection around every task unless this is set:
-# it then reconnects only every this many tasks (docs/performance.md).
-CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 0) or None
+# a new PostgreSQL connection per task cost 18% of the worker's CPU (docs/performance.md).
+# CONN_MAX_AGE and the health checks still recycle old and broken connections.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000) or None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_MAX_RETRIES = env_int("CELERY_TASK_MAX_RETRIES", 5)
 CELERY_TASK_RETRY_BACKOFF_MAX = env_int("CELERY_TASK_RETRY_BACKOFF_MAX", 30)
