@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+import weakref
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -16,8 +18,43 @@ from core.users import active_user_or_none
 from presence.selectors import online_status_frame
 from workers.tasks import chat as chat_tasks
 
-# Receipts of messages that arrive in a burst (a pending replay) are acknowledged in one task.
-DELIVERY_ACK_DELAY_SECONDS = 0.005
+logger = logging.getLogger(__name__)
+
+# Receipts of messages that reach this process's sockets within this window are acknowledged in
+# one task, for every receiver at once: one task per message doubled the workers' task count
+# (docs/performance.md). The window only delays the sender's delivered tick.
+DELIVERY_ACK_DELAY_SECONDS = 0.02
+
+
+class DeliveryAcks:
+    """The delivery receipts one event loop has yet to hand to the workers."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: dict[int, list[int]] = {}
+
+    def add(self, *, receiver_id: int, message_id: int) -> None:
+        if not self.pending:
+            self.loop.call_later(DELIVERY_ACK_DELAY_SECONDS, self.flush)
+        self.pending.setdefault(receiver_id, []).append(message_id)
+
+    def flush(self) -> None:
+        receipts, self.pending = self.pending, {}
+        try:
+            chat_tasks.mark_delivered_many.apply_async(kwargs={"receipts": list(receipts.items())}, ignore_result=True)
+        except Exception:
+            # The rows stay undelivered, so the receivers get them again from the pending replay.
+            logger.exception("could not enqueue delivery receipts for %d receivers", len(receipts))
+
+
+_delivery_acks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DeliveryAcks] = weakref.WeakKeyDictionary()
+
+
+def delivery_acks() -> DeliveryAcks:
+    loop = asyncio.get_running_loop()
+    if loop not in _delivery_acks:
+        _delivery_acks[loop] = DeliveryAcks(loop)
+    return _delivery_acks[loop]
 
 
 class ChatConsumer(RealtimeConsumer):
@@ -36,11 +73,9 @@ class ChatConsumer(RealtimeConsumer):
 
     async def on_connected(self) -> None:
         self.typing_timers: dict[int, asyncio.TimerHandle] = {}
-        self.unacknowledged: list[int] = []
         self.enqueue(chat_tasks.deliver_pending, user_id=self.user_id, channel=self.channel_name)
 
     async def on_disconnected(self) -> None:
-        self.acknowledge_delivery()
         for partner_id in list(self.typing_timers):
             await self.end_typing(partner_id, only_if_active=False)
 
@@ -124,11 +159,4 @@ class ChatConsumer(RealtimeConsumer):
     async def after_push(self, frame: dict) -> None:
         """A message that reached a live socket of its receiver is delivered (CONTRACT §2)."""
         if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:
-            if not self.unacknowledged:
-                asyncio.get_running_loop().call_later(DELIVERY_ACK_DELAY_SECONDS, self.acknowledge_delivery)
-            self.unacknowledged.append(frame["id"])
-
-    def acknowledge_delivery(self) -> None:
-        message_ids, self.unacknowledged = self.unacknowledged, []
-        if message_ids:
-            self.enqueue(chat_tasks.mark_delivered, receiver_id=self.user_id, message_ids=message_ids)
+            delivery_acks().add(receiver_id=self.user_id, message_id=frame["id"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -167,24 +168,30 @@ def _update_returning(sql: str, params: list) -> list[ChangedMessage]:
 
 def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> list[int]:
     """Sets `delivered_at` where still null; the senders get `delivery_receipt`s. Idempotent."""
-    if not message_ids:
+    return mark_delivered_many(receipts={receiver_id: message_ids})
+
+
+def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]]) -> list[int]:
+    """`mark_delivered` for several receivers at once, in one statement (so no transaction)."""
+    pairs = [(receiver_id, message_id) for receiver_id, message_ids in receipts.items() for message_id in message_ids]
+    if not pairs:
         return []
-    with transaction.atomic():
-        delivered_at = timezone.now()
-        changed = _update_returning(
-            "UPDATE chat_message SET delivered_at = %s"
-            " WHERE receiver_id = %s AND id = ANY(%s) AND delivered_at IS NULL"
-            " RETURNING id, sender_id, conversation_id",
-            [delivered_at, receiver_id, list(message_ids)],
+    delivered_at = timezone.now()
+    changed = _update_returning(
+        "UPDATE chat_message AS m SET delivered_at = %s"
+        " FROM unnest(%s::bigint[], %s::bigint[]) AS r(receiver_id, id)"
+        " WHERE m.id = r.id AND m.receiver_id = r.receiver_id AND m.delivered_at IS NULL"
+        " RETURNING m.id, m.sender_id, m.conversation_id",
+        [delivered_at, [receiver for receiver, _ in pairs], [message for _, message in pairs]],
+    )
+    push_on_commit(
+        Push(
+            frame={"type": "delivery_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
+                   "delivered_at": iso_z(delivered_at)},
+            user_id=row.sender_id,
         )
-        push_on_commit(
-            Push(
-                frame={"type": "delivery_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
-                       "delivered_at": iso_z(delivered_at)},
-                user_id=row.sender_id,
-            )
-            for row in changed
-        )
+        for row in changed
+    )
     return [row.id for row in changed]
 
 

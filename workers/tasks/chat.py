@@ -39,6 +39,12 @@ def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> int:
     return len(services.mark_delivered(receiver_id=receiver_id, message_ids=message_ids))
 
 
+@shared_task(base=ReliableTask, name="chat.mark_delivered_many")
+def mark_delivered_many(*, receipts: list[tuple[int, list[int]]]) -> int:
+    """Receipts that one server process batched: `[[receiver_id, [message_id, ...]], ...]`."""
+    return len(services.mark_delivered_many(receipts=dict(receipts)))
+
+
 @shared_task(base=ReliableTask, name="chat.mark_read")
 def mark_read(
     *,
