@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -45,31 +46,39 @@ def send_message(
     validate_message_text(text=text, has_attachment=attachment_id is not None)
     if sender_id == receiver_id:
         raise ValidationFailed("You cannot send a message to yourself")
-    existing = selectors.sent_message(sender_id=sender_id, idempotency_key=idempotency_key)
-    if existing is not None:
-        _push_again(existing, reply_channel)
-        return existing
-    sender, receiver = active_user_or_none(sender_id), active_user_or_none(receiver_id)
-    if sender is None or receiver is None:
-        raise NotFound("Receiver not found")
-    if not import_string(settings.CHAT_MESSAGE_POLICY)(sender, receiver):
-        raise Forbidden("You may not message this user")
     try:
-        with transaction.atomic():
-            message = _store_message(
-                sender=sender, receiver=receiver, text=text, temp_id=temp_id,
-                idempotency_key=idempotency_key, attachment_id=attachment_id,
-            )
-            conversation = _count_new_message(message)
-            _push_new_message(message, conversation, reply_channel)
-            notification_services.notify_chat_message(message=message)
-    except IntegrityError:
-        # A concurrent retry of the same send won the race: answer with its row.
+        return _store_new_message(
+            sender_id=sender_id, receiver_id=receiver_id, text=text, temp_id=temp_id,
+            idempotency_key=idempotency_key, attachment_id=attachment_id, reply_channel=reply_channel,
+        )
+    except (IntegrityError, NotFound, Forbidden):
+        # Stored already? A retry (its attachment claimed by then, the unique key taken), or a
+        # concurrent copy of this send: answer with the stored row. Looking it up only here, not
+        # before every insert, saves the common case a query (docs/performance.md).
         existing = selectors.sent_message(sender_id=sender_id, idempotency_key=idempotency_key)
         if existing is None:
             raise
         _push_again(existing, reply_channel)
         return existing
+
+
+def _store_new_message(
+    *, sender_id, receiver_id, text, temp_id, idempotency_key, attachment_id, reply_channel
+) -> ChatMessage:
+    active = get_user_model().objects.filter(pk__in=(sender_id, receiver_id), is_active=True).in_bulk()
+    sender, receiver = active.get(sender_id), active.get(receiver_id)
+    if sender is None or receiver is None:
+        raise NotFound("Receiver not found")
+    if not import_string(settings.CHAT_MESSAGE_POLICY)(sender, receiver):
+        raise Forbidden("You may not message this user")
+    with transaction.atomic():
+        message = _store_message(
+            sender=sender, receiver=receiver, text=text, temp_id=temp_id,
+            idempotency_key=idempotency_key, attachment_id=attachment_id,
+        )
+        conversation = _count_new_message(message)
+        _push_new_message(message, conversation, reply_channel)
+        notification_services.notify_chat_message(message=message)
     return message
 
 
@@ -121,13 +130,18 @@ def _claim_attachment(*, uploader_id: int, attachment_id: int) -> Attachment:
 
 
 def _count_new_message(message: ChatMessage) -> Conversation:
+    """One statement that also returns the new unread count (an UPDATE then a re-read was two)."""
     conversation = message.conversation
     unread_field = conversation.unread_field_for(message.receiver_id)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message=message, last_message_at=message.timestamp, updated_at=timezone.now(),
-        **{unread_field: F(unread_field) + 1},
-    )
-    conversation.refresh_from_db()
+    conversation.last_message, conversation.last_message_at = message, message.timestamp
+    conversation.updated_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Conversation._meta.db_table} SET last_message_id = %s, last_message_at = %s, updated_at = %s,"
+            f" {unread_field} = {unread_field} + 1 WHERE id = %s RETURNING {unread_field}",
+            [message.pk, message.timestamp, conversation.updated_at, conversation.pk],
+        )
+        setattr(conversation, unread_field, cursor.fetchone()[0])
     return conversation
 
 
