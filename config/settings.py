@@ -93,6 +93,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+if CELERY_BROKER_URL.startswith("redis://"):
+    # The worker survives losing Redis instead of exiting (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
 
 CACHES = {
     "default": {

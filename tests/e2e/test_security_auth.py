@@ -148,7 +148,8 @@ class Flower(ManagedProcess):
 def observed_stack(make_user):
     """A server, a worker and Flower of their own (own log files) on a private Redis."""
     redis = PrivateRedis()
-    environment = redis.environment()
+    # Events from the first task on (Flower would otherwise switch them on a few seconds after it starts).
+    environment = {**redis.environment(), "CELERY_TASK_EVENTS": "true"}
     processes = [CeleryWorker(f"security{SLOT}-worker", **environment),
                  AsgiServer(f"security{SLOT}-logs", **environment)]
     processes.append(Flower(**environment))
