@@ -66,6 +66,8 @@ class RealtimeConsumer(AsyncConsumer):
         finally:
             # However the consumer ends (a close, an error in a handler, a shutdown), its heartbeat
             # stops and its entry goes; a heartbeat left running would keep the user online forever.
+            # The process watch forgets it too.
+            watch.unregister(self)
             await self.stop_presence()
 
     async def websocket_connect(self, message: dict) -> None:
@@ -95,7 +97,6 @@ class RealtimeConsumer(AsyncConsumer):
     async def websocket_disconnect(self, message: dict) -> None:
         if self.authenticated:
             self.authenticated = False
-            watch.unregister(self)
             await self.channel_layer.group_discard(user_group(self.user_id, self.family), self.channel_name)
             await self.on_disconnected()
         raise StopConsumer()
