@@ -399,9 +399,20 @@ function renderBell() {
     item.dataset.priority = notification.priority;
     item.addEventListener("click", () => {
       if (!notification.is_read) page.notifications.markRead(notification.id);
+      openRelatedConversation(notification);
     });
     return element("li", {}, [item]);
   }));
+}
+
+/** A chat notification ("New message from …") opens that conversation. */
+function openRelatedConversation(notification) {
+  if (notification.related_object_type !== "chat.conversation") return;
+  const conversation = page.session.chat.getSnapshot().conversations
+    .find((c) => String(c.conversation_id) === String(notification.related_object_id));
+  if (!conversation) return;
+  toggleBell(false);
+  openConversation(conversation.other_user.id);
 }
 
 function toggleBell(open = $("bell-panel").hidden) {
