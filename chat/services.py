@@ -153,7 +153,8 @@ def _push_new_message(message: ChatMessage, conversation: Conversation, reply_ch
         Push(frame=selectors.unread_count_frame(conversation, message.receiver_id), user_id=message.receiver_id),
     ]
     if reply_channel:
-        pushes.insert(0, Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel))
+        pushes.insert(0, Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
+                              reply_to=message.idempotency_key))
     push_on_commit(pushes)
 
 
@@ -161,7 +162,8 @@ def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
     """A retried send: confirm it again, and re-offer it to a receiver who may never have had it."""
     pushes = []
     if reply_channel:
-        pushes.append(Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel))
+        pushes.append(Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
+                           reply_to=message.idempotency_key))
     if message.delivered_at is None:
         pushes.append(Push(frame=selectors.message_frame(message), user_id=message.receiver_id))
     push_on_commit(pushes)

@@ -89,7 +89,14 @@ class RealtimeConsumer(AsyncConsumer):
             return
         self.authenticated = True
         await self.send_frame(await self.connection_frame())
-        await self.on_connected()
+        try:
+            await self.on_connected()
+        except ClientError as error:
+            # The broker is away, so the socket's setup (the pending replay) cannot be scheduled:
+            # the client reconnects later rather than sit on a socket that missed its messages.
+            outage_log.warning("setup", "a socket was closed (1013) during setup: %s", error.error)
+            await self.close_with_error(error.error, code=error.code, close_code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.start_presence()
         await self.close_connections_over_cap()
         watch.register(self)
@@ -98,7 +105,10 @@ class RealtimeConsumer(AsyncConsumer):
         if self.authenticated:
             self.authenticated = False
             await self.channel_layer.group_discard(user_group(self.user_id, self.family), self.channel_name)
-            await self.on_disconnected()
+            try:
+                await self.on_disconnected()
+            except (ClientError, RedisError) as error:
+                outage_log.warning("teardown", "a closed socket's cleanup was incomplete: %s", error)
         raise StopConsumer()
 
     async def connection_frame(self) -> dict:
@@ -231,9 +241,9 @@ class RealtimeConsumer(AsyncConsumer):
         if not self.authenticated or event.get("exclude_channel") == self.channel_name:
             return
         await self.send_frame(event["frame"])
-        await self.after_push(event["frame"])
+        await self.after_push(event["frame"], reply_to=event.get("reply_to"))
 
-    async def after_push(self, frame: dict) -> None:
+    async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         """Hook: runs after a pushed frame was written to the socket."""
 
     async def socket_control(self, event: dict) -> None:

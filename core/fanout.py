@@ -37,9 +37,12 @@ class Push:
     family: SocketFamily = "chat"
     channel: str | None = None
     exclude_channel: str | None = None
+    # The idempotency key of the send this frame answers; never shown to the client.
+    reply_to: str | None = None
 
     def layer_event(self) -> dict[str, Any]:
-        return {"type": "push.frame", "frame": self.frame, "exclude_channel": self.exclude_channel}
+        return {"type": "push.frame", "frame": self.frame, "exclude_channel": self.exclude_channel,
+                "reply_to": self.reply_to}
 
 
 def control(action: str, **fields: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chat.models import ChatMessage
+from tests.support.ws import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -96,3 +97,30 @@ async def test_the_senders_other_tabs_see_the_message_but_not_the_sending_tab(st
     assert mirrored["id"] == sent["id"]
     await bob_ws.expect("message", lambda f: f["id"] == sent["id"])
     await tab_one.expect_none("message", within=1.0)
+
+
+async def test_a_burst_from_one_socket_is_stored_and_delivered_in_the_order_sent(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws, bob_ws = await ws(alice), await ws(bob)
+
+    for number in range(12):
+        await alice_ws.send({"receiver_id": bob.id, "message": f"burst {number}", "temp_id": f"b{number}"})
+    acknowledged = [await alice_ws.expect("message_sent", lambda f, n=n: f["temp_id"] == f"b{n}") for n in range(12)]
+    received = [await bob_ws.expect("message") for _ in range(12)]
+
+    ids = [frame["id"] for frame in acknowledged]
+    assert ids == sorted(ids)
+    assert [frame["message"] for frame in received] == [f"burst {n}" for n in range(12)]
+    stored = list(ChatMessage.objects.filter(sender_id=alice.id).order_by("id").values_list("message", flat=True))
+    assert stored == [f"burst {n}" for n in range(12)]
+
+
+async def test_sends_still_queued_when_the_socket_closes_are_stored(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+
+    for number in range(8):
+        await alice_ws.send({"receiver_id": bob.id, "message": f"parting {number}", "temp_id": f"q{number}"})
+    await alice_ws.close()
+
+    await eventually(lambda: ChatMessage.objects.filter(sender_id=alice.id).count() == 8)

@@ -91,4 +91,4 @@ class ReliableTask(Task):
             frame = {"type": "error", "error": GAVE_UP, "code": "server_error"}
             if kwargs.get("temp_id") is not None:
                 frame["temp_id"] = kwargs["temp_id"]
-            push_now([Push(frame=frame, channel=reply_channel)])
+            push_now([Push(frame=frame, channel=reply_channel, reply_to=kwargs.get("idempotency_key"))])

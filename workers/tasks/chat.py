@@ -29,7 +29,8 @@ def send_message(
         )
     except ClientError as error:
         if reply_channel:
-            push_now([Push(frame={"type": "error", **error.as_dict(), "temp_id": temp_id}, channel=reply_channel)])
+            push_now([Push(frame={"type": "error", **error.as_dict(), "temp_id": temp_id}, channel=reply_channel,
+                           reply_to=idempotency_key)])
         return error.as_dict()
     return {"message": selectors.message_payload(message)}
 
