@@ -78,21 +78,29 @@ class Announcement:
     retry_in: float | None = None
 
 
+# Longer than one announcement takes (a script and one publish per contact).
+ANNOUNCE_LOCK_SECONDS = 10
+
 def announce_if_changed(*, user_id: int) -> Announcement:
     """Tells the user's audience about a real transition since the last announcement.
 
     An offline transition is announced only once the user has stayed offline for
     PRESENCE_OFFLINE_GRACE_SECONDS, so a quick reconnect is never seen as offline-then-online.
     The audience is read first: if the database fails, the task retries before anything is recorded.
+    A per-user lock spans the decision and the push, so that two workers announcing the same user
+    publish in the order they decided: contacts never end on a stale state.
     """
     viewer_ids = audience(user_id)
-    change, wait_ms = scripts.ANNOUNCE.run(
-        sync_client(), keys.announcement_keys(user_id), [user_id, settings.PRESENCE_OFFLINE_GRACE_SECONDS]
-    )
-    if change == 0:
-        return Announcement(sent=False, retry_in=wait_ms / 1000 if wait_ms else None)
-    frame = {"type": "online_status_changed", "user_id": user_id, "is_online": change == 1, "timestamp": now_iso()}
-    if change == -1:
-        frame["last_seen"] = last_seen(user_id)
-    push_now(Push(frame=frame, user_id=viewer_id) for viewer_id in viewer_ids)
+    client = sync_client()
+    with client.lock(f"ws:presence_announce_lock:{user_id}", timeout=ANNOUNCE_LOCK_SECONDS,
+                     blocking_timeout=ANNOUNCE_LOCK_SECONDS):
+        change, wait_ms = scripts.ANNOUNCE.run(
+            client, keys.announcement_keys(user_id), [user_id, settings.PRESENCE_OFFLINE_GRACE_SECONDS]
+        )
+        if change == 0:
+            return Announcement(sent=False, retry_in=wait_ms / 1000 if wait_ms else None)
+        frame = {"type": "online_status_changed", "user_id": user_id, "is_online": change == 1, "timestamp": now_iso()}
+        if change == -1:
+            frame["last_seen"] = last_seen(user_id)
+        push_now(Push(frame=frame, user_id=viewer_id) for viewer_id in viewer_ids)
     return Announcement(sent=True)
