@@ -15,6 +15,8 @@ from django.conf import settings
 def main(app: str = "config.asgi:application") -> None:
     """Serves `app` (an import string); the benchmark's baseline relay runs under the same options."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Persistent connections leak under ASGI; the server borrows from a pool (config/settings.py).
+    os.environ.setdefault("DATABASE_POOL", "true")
     import django
 
     django.setup()

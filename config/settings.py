@@ -89,6 +89,15 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_comm")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+# Under ASGI each request runs in a thread of its own, and a persistent connection per thread
+# leaked one PostgreSQL connection per REST request until "too many clients" (docs/performance.md).
+# The ASGI server (config/serve.py turns this on) borrows from psycopg's pool instead; Celery
+# workers, one thread per process, keep their persistent connection.
+if env_bool("DATABASE_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10), "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
