@@ -1,11 +1,16 @@
 """Fixtures: real PostgreSQL (pytest-django's test database), real Redis, real processes."""
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+import time
 from dataclasses import dataclass
 
 import pytest
+import redis
 import requests
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
@@ -130,3 +135,15 @@ async def ws(stack):
     for client in clients:
         if client.close_code is None:
             await client.close()
+    # A task the test left running can deadlock with the TRUNCATE that flushes the test database.
+    deadline = time.monotonic() + 10
+    while tasks_in_flight() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def tasks_in_flight() -> bool:
+    """Tasks queued or running on the stack's broker (those scheduled for later excepted)."""
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    if broker.llen("celery"):
+        return True
+    return any(not json.loads(raw)[0]["headers"].get("eta") for raw in broker.hvals("unacked"))
