@@ -170,6 +170,7 @@ async def run_chat(job: dict) -> dict:
         await close_all(sockets)
         return {"error": f"{len(connect_errors)} sockets failed to open", "examples": connect_errors[:3]}
     run = ChatRun(job)
+    print(orjson.dumps({"progress": "connected"}).decode(), flush=True)
     readers = [asyncio.create_task(run.read(ws, target["user_id"])) for ws, target in zip(sockets, targets)]
     run.t0 = clock() + 0.2
     await run.send_on_schedule(sockets, targets)

@@ -7,6 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -63,7 +65,8 @@ class Process:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        self.log = open(self.log_path, "wb")
+        self.log = open(self.log_path, "ab")
+        self.log_start = self.log.tell()
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
@@ -76,7 +79,8 @@ class Process:
             raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_text()[-3000:]}")
 
     def log_text(self) -> str:
-        return self.log_path.read_bytes().decode(errors="replace")
+        """What this run of the process logged (the file keeps earlier runs too)."""
+        return self.log_path.read_bytes()[self.log_start:].decode(errors="replace")
 
     def wait_ready(self, predicate) -> None:
         try:
@@ -146,13 +150,30 @@ class Worker(Process):
         return "ready." in self.log_text()
 
 
-def run_loadgen(job: dict, env: dict[str, str], timeout: float) -> dict:
-    """Runs one load-generator job to completion in its own process."""
-    completed = subprocess.run([sys.executable, "-m", "bench.loadgen"], input=orjson.dumps(job) + b"\n",
-                               capture_output=True, cwd=ROOT, env=env, timeout=timeout)
-    if completed.returncode != 0:
-        raise RuntimeError(f"load generator failed:\n{completed.stderr.decode()[-3000:]}")
-    return orjson.loads(completed.stdout.splitlines()[-1])
+def run_loadgen(job: dict, env: dict[str, str], timeout: float, on_progress=None) -> dict:
+    """Runs one load-generator job in its own process; `on_progress` gets each `{"progress": ...}`
+    line as it comes (the sockets are open, the sending starts), the return value is the result."""
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([sys.executable, "-m", "bench.loadgen"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=errors, cwd=ROOT, env=env)
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            process.stdin.write(orjson.dumps(job) + b"\n")
+            process.stdin.close()
+            lines = []
+            for line in process.stdout:
+                lines.append(line)
+                message = orjson.loads(line)
+                if on_progress is not None and "progress" in message:
+                    on_progress(message["progress"])
+            process.wait()
+        finally:
+            timer.cancel()
+        if process.returncode != 0 or not lines:
+            errors.seek(0)
+            raise RuntimeError(f"load generator failed ({process.returncode}):\n{errors.read().decode()[-3000:]}")
+    return orjson.loads(lines[-1])
 
 
 class HeldSockets:

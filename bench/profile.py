@@ -3,7 +3,8 @@
 Starts one server and one worker on the bench database, offers the load, and records every
 server and worker process with py-spy (`pip install py-spy`) as collapsed stacks under
 var/bench/profiles/. Prints, per process role, the functions with the largest share of samples
-(inclusive), which is what the tuning in docs/performance.md was decided from.
+(inclusive), which is what the tuning in docs/performance.md was decided from. Only threads
+holding the GIL are sampled, so waits on sockets do not count.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def session_pids(session_id: int) -> list[int]:
 
 def record(pid: int, seconds: float, out: Path) -> subprocess.Popen:
     return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
-                             "--format", "raw", "--output", str(out), "--nonblocking"],
+                             "--format", "raw", "--output", str(out), "--nonblocking", "--gil"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
