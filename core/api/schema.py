@@ -19,7 +19,7 @@ class ErrorSerializer(serializers.Serializer):
 class ApiSchema(AutoSchema):
     """Documents the errors an endpoint can answer with even when its view does not list them:
     400 when it takes input, 401 when it needs authentication, 404 when it names an object or
-    a page (an unknown cursor or page number), 429 when it is throttled."""
+    a page (an unknown cursor or page number), 429 when it is throttled, and 503 everywhere."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -38,3 +38,5 @@ class ApiSchema(AutoSchema):
             yield "404"
         if self.view.get_throttles():
             yield "429"
+        # core.api.exception_handler: PostgreSQL, Redis or the broker is unreachable; retry later.
+        yield "503"
