@@ -233,7 +233,8 @@ class RealtimeConsumer(AsyncConsumer):
         reply = {"type": "error", **error.as_dict()}
         temp_id = frame.get("temp_id") if isinstance(frame, dict) else None
         if isinstance(temp_id, (str, int)) and not isinstance(temp_id, bool):
-            reply["temp_id"] = temp_id
+            # A string, as on `message_sent` (parse_temp_id turns numbers into strings).
+            reply["temp_id"] = str(temp_id)
         await self.send_frame(reply)
 
     async def push_frame(self, event: dict) -> None:
