@@ -250,11 +250,16 @@ NOTIFICATION_PUSH_BATCH = env_int("NOTIFICATION_PUSH_BATCH", 500)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"}},
+    "filters": {
+        "redact_tokens": {"()": "core.logging.RedactTokensFilter"},
+        "throttled": {"()": "core.logging.ThrottleFilter", "seconds": 30},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
     },
+    # These retry every second or so while PostgreSQL or Redis is away: one line per 30 s each.
+    "loggers": {name: {"filters": ["throttled"]} for name in ("psycopg.pool", "channels_redis.pubsub")},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

@@ -41,23 +41,52 @@ def install_everywhere() -> None:
                 handler.addFilter(token_filter)
 
 
+class _Gate:
+    """Lets one event per key through every `seconds` and counts the ones it holds back."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._held_back: dict[str, int] = {}
+
+    def open(self, key: str) -> int | None:
+        """None if held back; otherwise how many were held back since the last one let through."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(key, -self.seconds) < self.seconds:
+                self._held_back[key] = self._held_back.get(key, 0) + 1
+                return None
+            self._last[key] = now
+            return self._held_back.pop(key, 0)
+
+
 class Throttled:
     """At most one line per key every `seconds`: an outage is reported, not repeated thousands
     of times (each line says how many were held back since the last one)."""
 
     def __init__(self, logger: logging.Logger, *, seconds: float) -> None:
         self.logger = logger
-        self.seconds = seconds
-        self._lock = threading.Lock()
-        self._last: dict[str, float] = {}
-        self._held_back: dict[str, int] = {}
+        self.gate = _Gate(seconds)
 
     def warning(self, key: str, message: str, *args: object) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(key, -self.seconds) < self.seconds:
-                self._held_back[key] = self._held_back.get(key, 0) + 1
-                return
-            self._last[key] = now
-            held_back = self._held_back.pop(key, 0)
-        self.logger.warning(message + " (%d similar held back in the last %ss)", *args, held_back, self.seconds)
+        held_back = self.gate.open(key)
+        if held_back is not None:
+            self.logger.warning(message + " (%d similar held back in the last %ss)", *args, held_back, self.gate.seconds)
+
+
+class ThrottleFilter(logging.Filter):
+    """The same for chatty third-party loggers (a connection pool or a channel layer retrying
+    every second during an outage): one record per logger and message every `seconds`."""
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        super().__init__()
+        self.gate = _Gate(seconds)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        held_back = self.gate.open(f"{record.name}:{record.msg}")
+        if held_back is None:
+            return False
+        if held_back:
+            record.msg = f"{record.msg} ({held_back} similar held back in the last {self.gate.seconds}s)"
+        return True

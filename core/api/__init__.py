@@ -1,13 +1,24 @@
 """REST pieces shared by the apps' APIs."""
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.views import defaults
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ClientError
+from core.logging import Throttled
+
+# A dependency that is down answers 503 (retry with the same temp_id), not 500.
+INFRASTRUCTURE_ERRORS = (DatabaseError, RedisError, BrokerError)
+SERVICE_UNAVAILABLE = "The service is temporarily unavailable; retry shortly"
+outage_log = Throttled(logging.getLogger(__name__), seconds=30)
 
 CODE_BY_STATUS = {
     400: "validation_error", 401: "auth_failed", 403: "forbidden", 404: "not_found", 413: "too_large",
@@ -22,6 +33,9 @@ def exception_handler(exc, context):
     """
     if isinstance(exc, ClientError):
         return Response(exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, INFRASTRUCTURE_ERRORS):
+        outage_log.warning("rest", "a REST request failed: %s (%s)", type(exc).__name__, exc)
+        return Response({"error": SERVICE_UNAVAILABLE, "code": "server_error"}, status=503)
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = _with_error_and_code(response.data, exc, response.status_code)

@@ -72,17 +72,19 @@ async def test_database_stopped_for_30_seconds(postgres, private_redis):
         log_marks = {process.name: len(process.log_text()) for process in (worker, server)}
         postgres.stop()
         stopped_at = time.monotonic()
-        for number in range(OUTAGE_SECONDS):
-            await sender.send(receiver_id=bob.id, text=f"during {number}", temp_id=f"during-{number}")
-            await asyncio.sleep(1)
-        # A new socket cannot have its token checked: "try again later", not "bad token".
-        newcomer = await WsClient.connect(server.ws_url, "/ws/chat/", bob.token)
-        assert await newcomer.wait_closed(timeout=30) == 1013
-        assert newcomer.frames[-1]["code"] == "server_error"
-        acknowledged_during_outage = {temp_id for temp_id in sender.acknowledged() if temp_id.startswith("during-")}
-        assert not acknowledged_during_outage, "message_sent for a message PostgreSQL could not have stored"
-
-        postgres.start()
+        try:
+            for number in range(OUTAGE_SECONDS):
+                await sender.send(receiver_id=bob.id, text=f"during {number}", temp_id=f"during-{number}")
+                await asyncio.sleep(1)
+            # A new socket cannot have its token checked: "try again later", not "bad token" (after
+            # the server's wait for a pooled connection).
+            newcomer = await WsClient.connect(server.ws_url, "/ws/chat/", bob.token, open_timeout=60)
+            assert await newcomer.wait_closed(timeout=60) == 1013
+            assert newcomer.frames[-1]["code"] == "server_error"
+            acknowledged_early = {temp_id for temp_id in sender.acknowledged() if temp_id.startswith("during-")}
+            assert not acknowledged_early, "message_sent for a message PostgreSQL could not have stored"
+        finally:
+            postgres.start()
         restarted_at = time.monotonic()
         # Queued work drains by itself; the client does not re-send anything.
         await sender.deliver_everything(timeout=120, resend_after=600)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import requests
 
 from chat.models import ChatMessage
 from tests.faults.clients import ChatClient, wait_for
@@ -57,3 +58,29 @@ async def test_redis_restarted_under_load(fault_stack, make_user):
           f"{sender.failures_reported} failures reported to the sender; lost 0, stored twice 0")
     await sender.close()
     await receiver.close()
+
+
+async def test_rest_send_while_redis_is_down_answers_503_and_the_retry_is_stored_once(fault_stack, make_user):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    fault_stack.worker()
+    server = fault_stack.server()
+    rest = requests.Session()
+    rest.headers["Authorization"] = f"Token {alice.token}"
+
+    def send() -> requests.Response:
+        return rest.post(f"{server.http_url}/api/v1/communication/chats/", timeout=30,
+                         json={"receiver_id": bob.id, "message": "sent during an outage", "temp_id": "rest-1"})
+
+    fault_stack.redis.kill()
+    refused = send()
+    assert refused.status_code == 503, refused.text
+    assert refused.json() == {"error": "The service is temporarily unavailable; retry shortly", "code": "server_error"}
+
+    fault_stack.redis.start()
+    statuses = [refused.status_code]
+    while statuses[-1] != 201:  # the client's retry, same temp_id, until the worker has answered
+        assert len(statuses) < 30, statuses
+        await asyncio.sleep(1)
+        statuses.append(send().status_code)
+    assert set(statuses) <= {503, 202, 201}
+    assert [message.temp_id for message in stored_sends(alice.id)] == ["rest-1"]
