@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import weakref
 from collections import deque
 
@@ -11,7 +10,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import typing
-from chat.services import validate_message_text
+from chat.services import idempotency_key_for, validate_message_text
 from core.consumers import RealtimeConsumer
 from core.errors import ClientError, NotFound, ValidationFailed
 from core.frames import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
@@ -100,7 +99,7 @@ class ChatConsumer(RealtimeConsumer):
         await self.end_typing(receiver_id, only_if_active=True)
         self.outbox.append({
             "sender_id": self.user_id, "receiver_id": receiver_id, "text": text, "temp_id": temp_id,
-            "idempotency_key": f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}",
+            "idempotency_key": idempotency_key_for(temp_id),
             "attachment_id": attachment_id, "reply_channel": self.channel_name,
         })
         await self.send_next()

@@ -25,6 +25,11 @@ from core.users import active_user_or_none, display_name
 from notifications import services as notification_services
 
 
+def idempotency_key_for(temp_id: str | None) -> str:
+    """What makes a send idempotent: the client's temp_id, or a fresh key when it sent none."""
+    return f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}"
+
+
 def validate_message_text(*, text: str, has_attachment: bool) -> None:
     if not text and not has_attachment:
         raise ValidationFailed("message or attachment is required")

@@ -55,10 +55,6 @@ def user_for_token(key: str | None):
     return token.user
 
 
-def token_is_valid(*, user_id: int, key: str) -> bool:
-    return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
-
-
 def valid_token_keys(keys: Iterable[str]) -> set[str]:
     """The keys among `keys` that still authenticate an active user."""
     return set(Token.objects.filter(key__in=list(keys), user__is_active=True).values_list("key", flat=True))

@@ -5,6 +5,8 @@ from typing import Any
 
 from core.errors import ValidationFailed
 
+# The largest id PostgreSQL's bigint holds; anything above is a client error, not a 500.
+MAX_ID = 2**63 - 1
 MAX_TEMP_ID_LENGTH = 64
 MAX_IDS_PER_FRAME = 500
 
@@ -17,7 +19,7 @@ def parse_id(value: Any, field: str, *, required_error: str | None = None) -> in
         raise ValidationFailed(f"{field} must be a number")
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if not isinstance(value, int) or value <= 0 or value > 2**63 - 1:
+    if not isinstance(value, int) or value <= 0 or value > MAX_ID:
         raise ValidationFailed(f"{field} must be a positive integer")
     return value
 

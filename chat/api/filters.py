@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from chat import selectors
-from chat.api.serializers import MAX_ID
+from core.frames import MAX_ID
 from chat.models import ChatMessage
 
 MAX_SEARCH_LENGTH = 200

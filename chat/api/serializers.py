@@ -5,10 +5,9 @@ from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from core.frames import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
+from core.frames import MAX_ID, MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
 
 # Ids are PostgreSQL bigints: a larger number is a 400, never a database error.
-MAX_ID = 2**63 - 1
 
 
 def id_field(**kwargs) -> serializers.IntegerField:

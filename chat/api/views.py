@@ -1,9 +1,6 @@
 """The chat REST API (CONTRACT §4): validates, enqueues, and answers with the documented shapes."""
 from __future__ import annotations
 
-import uuid
-
-from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -19,8 +16,9 @@ from chat import selectors, services, typing
 from chat.api import serializers as s
 from chat.api.filters import MAX_SEARCH_LENGTH, MessageFilter
 from chat.api.parsers import UploadParser
-from core.api.schema import ErrorSerializer
-from core.errors import NotFound, ValidationFailed, from_dict
+from core.api.schema import ErrorSerializer, id_path_parameter
+from core.api.tasks import raise_if_error, wait_for
+from core.errors import NotFound, ValidationFailed
 from core.fanout import run_async
 from core.users import active_user_or_none, display_name
 from presence.selectors import online_contacts, visible_online_among
@@ -32,11 +30,6 @@ class MessagePagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100
-
-
-def id_path_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": s.MAX_ID}, OpenApiParameter.PATH,
-                            description=description)
 
 
 USER_ID_PARAMETER = id_path_parameter("user_id", "The other person's user id.")
@@ -52,26 +45,6 @@ DOWNLOAD_HEADERS = [
     OpenApiParameter("X-Content-Type-Options", str, OpenApiParameter.HEADER, response=[200],
                      description="Always `nosniff`."),
 ]
-
-
-def wait_for(task, **kwargs) -> dict | None:
-    """Runs a task on the workers and waits briefly; None means it is queued but not done yet."""
-    result = task.apply_async(kwargs=kwargs)
-    try:
-        return result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)
-    except CeleryTimeout:
-        return None
-
-
-def raise_if_error(outcome: dict) -> dict:
-    if "error" in outcome:
-        raise from_dict(outcome)
-    return outcome
-
-
-def send_key(temp_id: str | None) -> str:
-    """The idempotency key of a send: the client's temp_id, or a fresh key when it sent none."""
-    return f"t:{temp_id}" if temp_id else f"s:{uuid.uuid4().hex}"
 
 
 class ChatViewSet(viewsets.GenericViewSet):
@@ -98,7 +71,7 @@ class ChatViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         temp_id = fields.get("temp_id")
-        idempotency_key = send_key(temp_id)
+        idempotency_key = services.idempotency_key_for(temp_id)
         attachment_id = self.attachment_to_send(fields, idempotency_key)
         run_async(typing.stop_typing(user_id=request.user.pk, user_name=display_name(request.user),
                                      partner_id=fields["receiver_id"], only_if_active=True))

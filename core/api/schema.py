@@ -4,8 +4,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+
+from core.frames import MAX_ID
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -40,3 +43,9 @@ class ApiSchema(AutoSchema):
             yield "429"
         # core.api.exception_handler: PostgreSQL, Redis or the broker is unreachable; retry later.
         yield "503"
+
+
+def id_path_parameter(name: str, description: str) -> OpenApiParameter:
+    """A numeric id in the path, bounded like every id (a larger one is a 404, never a 500)."""
+    return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": MAX_ID}, OpenApiParameter.PATH,
+                            description=description)

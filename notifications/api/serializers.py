@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from core.frames import MAX_ID
 from notifications.models import PRIORITY_RANKS
 
 
@@ -51,7 +52,7 @@ class NotificationsChangedSerializer(serializers.Serializer):
 
 class MarkReadByObjectSerializer(serializers.Serializer):
     related_object_type = serializers.CharField(max_length=100)
-    related_object_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    related_object_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class NotificationQueuedSerializer(serializers.Serializer):

@@ -12,7 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from chat.api.views import id_path_parameter, raise_if_error, wait_for
+from core.api.schema import id_path_parameter
+from core.api.tasks import raise_if_error, wait_for
 from core.api.schema import ErrorSerializer
 from core.frames import parse_id
 from notifications import selectors

@@ -1,0 +1,24 @@
+"""How a REST view hands work to the workers and answers with its outcome."""
+from __future__ import annotations
+
+from celery import Task
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
+
+from core.errors import from_dict
+
+
+def wait_for(task: Task, **kwargs) -> dict | None:
+    """Runs a task on the workers and waits briefly; None means it is queued but not done yet."""
+    result = task.apply_async(kwargs=kwargs)
+    try:
+        return result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)
+    except CeleryTimeout:
+        return None
+
+
+def raise_if_error(outcome: dict) -> dict:
+    """A worker reports a client error as `{"error", "code"}`: raise it as the matching ClientError."""
+    if "error" in outcome:
+        raise from_dict(outcome)
+    return outcome
