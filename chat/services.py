@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from chat import selectors, uploads
+from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
 from core.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
@@ -161,6 +161,7 @@ def _push_new_message(message: ChatMessage, conversation: Conversation, reply_ch
         pushes.insert(0, Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
                               reply_to=message.idempotency_key))
     push_on_commit(pushes)
+    pending.remember_on_commit(receiver_id=message.receiver_id, message_id=message.pk)
 
 
 def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
@@ -205,6 +206,8 @@ def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]]) -> list[int]:
         " RETURNING m.id, m.sender_id, m.conversation_id",
         [delivered_at, [receiver for receiver, _ in pairs], [message for _, message in pairs]],
     )
+    receiver_of = {message_id: receiver_id for receiver_id, message_id in pairs}
+    pending.forget_on_commit((receiver_of[row.id], row.id) for row in changed)
     push_on_commit(
         Push(
             frame={"type": "delivery_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
@@ -249,6 +252,7 @@ def mark_read(
             [read_at, read_at, reader_id, value],
         )
         conversations = _uncount_read_messages(reader_id=reader_id, changed=changed)
+        pending.forget_on_commit((reader_id, row.id) for row in changed)
         for conversation in conversations:
             notification_services.mark_read_by_object(
                 user_id=reader_id, related_object_type=notification_services.CHAT_CONVERSATION,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chat.models import ChatMessage
+from core.redis import sync_client
 from tests.support.ws import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -43,6 +44,7 @@ async def test_an_offline_receiver_gets_pending_messages_in_order_and_the_sender
         await alice_ws.send({"receiver_id": bob.id, "message": f"while you were away {number}", "temp_id": f"p{number}"})
         sent_ids.append((await alice_ws.expect("message_sent", lambda f, n=number: f["temp_id"] == f"p{n}"))["id"])
     assert ChatMessage.objects.filter(pk__in=sent_ids, delivered_at__isnull=True).count() == 5
+    assert [int(i) for i in sync_client().zrange(f"ws:pending:{bob.id}", 0, -1)] == sent_ids
 
     bob_ws = await ws(bob)
     replayed = [await bob_ws.expect("message") for _ in sent_ids]
@@ -52,6 +54,7 @@ async def test_an_offline_receiver_gets_pending_messages_in_order_and_the_sender
     receipts = {(await alice_ws.expect("delivery_receipt"))["message_id"] for _ in sent_ids}
     assert receipts == set(sent_ids)
     assert ChatMessage.objects.filter(pk__in=sent_ids, delivered_at__isnull=False).count() == 5
+    await eventually(lambda: sync_client().zcard(f"ws:pending:{bob.id}") == 0)
 
 
 async def test_delivered_messages_are_not_replayed_again(stack, make_user, ws):
