@@ -52,3 +52,10 @@ def test_dockerfile_installs_the_pinned_requirements_and_serves_web():
     assert "pip install -r requirements.txt" in dockerfile
     assert 'CMD ["python", "-m", "config.serve"]' in dockerfile
     assert procfile()["web"] == "python -m config.serve"
+
+
+def test_compose_redis_keeps_queued_tasks_across_a_restart():
+    command = compose()["services"]["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert "redis-data:/data" in compose()["services"]["redis"]["volumes"]
