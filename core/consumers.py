@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from core import ratelimit
 from core.auth import token_fingerprint
-from core.errors import ClientError
+from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.fanout import SocketFamily, asend_control, user_group
 from core.logging import Throttled
 from core.socket_watch import CLOSE_SERVICE_RESTART, watch
@@ -35,7 +35,6 @@ outage_log = Throttled(logger, seconds=30)
 CLOSE_AUTH_FAILED = 4001
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_TOO_MANY_CONNECTIONS = 4029
-SERVICE_UNAVAILABLE = "The service is temporarily unavailable; retry shortly"
 
 
 class RealtimeConsumer(AsyncConsumer):

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 
+# What a client hears when a dependency (PostgreSQL, Redis, the broker) is away: retry later,
+# with the same temp_id.
+SERVICE_UNAVAILABLE = "The service is temporarily unavailable; retry shortly"
+
+
 class ClientError(Exception):
     code = "validation_error"
     http_status = 400

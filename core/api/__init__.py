@@ -12,12 +12,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ClientError
+from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 
 # A dependency that is down answers 503 (retry with the same temp_id), not 500.
 INFRASTRUCTURE_ERRORS = (DatabaseError, RedisError, BrokerError)
-SERVICE_UNAVAILABLE = "The service is temporarily unavailable; retry shortly"
 outage_log = Throttled(logging.getLogger(__name__), seconds=30)
 
 CODE_BY_STATUS = {
