@@ -20,9 +20,10 @@ from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
 from core.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
-from core.timestamps import iso_z
+from core.timestamps import iso_z, now_iso
 from core.users import active_user_or_none, display_name
 from notifications import services as notification_services
+from presence.selectors import allowed_viewers, online_among
 
 
 def idempotency_key_for(temp_id: str | None) -> str:
@@ -89,13 +90,28 @@ def _store_new_message(
 
 def _store_message(*, sender, receiver, text, temp_id, idempotency_key, attachment_id) -> ChatMessage:
     low, high = sorted((sender.pk, receiver.pk))
-    conversation, _ = Conversation.objects.get_or_create(participant1_id=low, participant2_id=high)
+    conversation, created = Conversation.objects.get_or_create(participant1_id=low, participant2_id=high)
+    if created:
+        _introduce_new_contacts(conversation)
     attachment = _claim_attachment(uploader_id=sender.pk, attachment_id=attachment_id) if attachment_id else None
     message = ChatMessage.objects.create(
         conversation=conversation, sender=sender, receiver=receiver, message=text,
         temp_id=temp_id, idempotency_key=idempotency_key, attachment=attachment,
     )
     return message
+
+
+def _introduce_new_contacts(conversation: Conversation) -> None:
+    """A first message makes two people contacts: each learns at once that the other is online,
+    instead of waiting for the other's next transition."""
+    pair = (conversation.participant1_id, conversation.participant2_id)
+    online = online_among(pair)
+    push_on_commit(
+        Push(frame={"type": "online_status_changed", "user_id": user_id, "is_online": True, "timestamp": now_iso()},
+             user_id=viewer_id)
+        for user_id, viewer_id in (pair, pair[::-1])
+        if user_id in online and viewer_id in allowed_viewers(user_id, [viewer_id])
+    )
 
 
 def store_attachment(*, uploader_id: int, upload: UploadedFile) -> Attachment:

@@ -147,3 +147,16 @@ async def test_bad_get_online_status_frames_get_an_error_and_the_socket_keeps_wo
     error = await alice_ws.request({"type": "get_online_status", "user_id": user_id}, "error")
     assert error["code"] == code
     assert (await alice_ws.request({"type": "ping"}, "pong"))["timestamp"].endswith("Z")
+
+
+async def test_a_first_message_tells_both_new_contacts_that_the_other_is_online(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws, bob_ws = await ws(alice), await ws(bob)
+
+    await alice_ws.send({"receiver_id": bob.id, "message": "hello, stranger"})
+
+    assert (await bob_ws.expect("online_status_changed", lambda f: f["user_id"] == alice.id))["is_online"] is True
+    assert (await alice_ws.expect("online_status_changed", lambda f: f["user_id"] == bob.id))["is_online"] is True
+    await alice_ws.send({"receiver_id": bob.id, "message": "again"})
+    await bob_ws.expect("message", lambda f: f["message"] == "again")
+    await bob_ws.expect_none("online_status_changed", within=0.5)
