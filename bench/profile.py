@@ -42,8 +42,8 @@ def record(pid: int, seconds: float, out: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def inclusive_shares(paths: list[Path], top: int) -> list[tuple[float, str]]:
-    """Share of samples in which each frame appears at least once (idle waits included)."""
+def _shares(paths: list[Path], top: int, frames_of) -> list[tuple[float, str]]:
+    """Share of samples counted toward each frame that `frames_of(stack)` names."""
     counts: collections.Counter[str] = collections.Counter()
     total = 0
     for path in paths:
@@ -53,23 +53,19 @@ def inclusive_shares(paths: list[Path], top: int) -> list[tuple[float, str]]:
             stack, _, number = line.rpartition(" ")
             samples = int(number)
             total += samples
-            for frame in set(stack.split(";")):
+            for frame in frames_of(stack):
                 counts[frame] += samples
     return [(count / total, frame) for frame, count in counts.most_common(top)] if total else []
 
 
+def inclusive_shares(paths: list[Path], top: int) -> list[tuple[float, str]]:
+    """Share of samples in which each frame appears at least once (idle waits included)."""
+    return _shares(paths, top, lambda stack: set(stack.split(";")))
+
+
 def self_shares(paths: list[Path], top: int) -> list[tuple[float, str]]:
     """Share of samples spent in each frame itself (the innermost frame of the stack)."""
-    counts: collections.Counter[str] = collections.Counter()
-    total = 0
-    for path in paths:
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines():
-            stack, _, number = line.rpartition(" ")
-            total += int(number)
-            counts[stack.rsplit(";", 1)[-1]] += int(number)
-    return [(count / total, frame) for frame, count in counts.most_common(top)] if total else []
+    return _shares(paths, top, lambda stack: [stack.rsplit(";", 1)[-1]])
 
 
 def main() -> None:
