@@ -27,8 +27,9 @@ import orjson
 import psycopg
 import redis
 
-from bench.processes import ROOT, HeldSockets, Server, Worker, rss_bytes, run_loadgen, wait_until
+from bench.processes import ROOT, HeldSockets, Server, Worker, rss_bytes, run_loadgen
 from bench.stats import median
+from tests.support.stack import wait_until
 
 RESULTS_DIR = ROOT / "bench" / "results"
 CEILING_LIMIT_P99_MS = 1000.0
