@@ -117,24 +117,45 @@ def make_user(transactional_db):
     return make
 
 
-@pytest.fixture
-async def ws(stack):
-    """Opens sockets against the stack's server (or another, by `base_url`) and closes them after."""
-    clients: list[WsClient] = []
+class SocketOpener:
+    """Opens sockets against any server and remembers them, so that the test's end closes them."""
 
-    async def connect(user: TestUser | None, path: str = "/ws/chat/", *, token: str | None = None,
-                      base_url: str | None = None, expect_connected: bool = True, **kwargs) -> WsClient:
+    def __init__(self) -> None:
+        self.clients: list[WsClient] = []
+
+    async def __call__(self, base_url: str, user: TestUser | None, path: str = "/ws/chat/", *,
+                       token: str | None = None, expect_connected: bool = True, **kwargs) -> WsClient:
         key = token if token is not None else (user.token if user else None)
-        client = await WsClient.connect(base_url or stack.ws_url, path, key, **kwargs)
-        clients.append(client)
+        client = await WsClient.connect(base_url, path, key, **kwargs)
+        self.clients.append(client)
         if expect_connected:
             await client.expect("connection")
         return client
 
+    async def close_all(self) -> None:
+        for client in self.clients:
+            if client.close_code is None:
+                await client.close()
+
+
+@pytest.fixture
+async def sockets():
+    """`await sockets(server.ws_url, user)`: a socket to any server, closed after the test."""
+    opener = SocketOpener()
+    yield opener
+    await opener.close_all()
+
+
+@pytest.fixture
+async def ws(stack, sockets):
+    """Opens sockets against the stack's server (or another, by `base_url`) and closes them after."""
+
+    async def connect(user: TestUser | None, path: str = "/ws/chat/", *, base_url: str | None = None,
+                      **kwargs) -> WsClient:
+        return await sockets(base_url or stack.ws_url, user, path, **kwargs)
+
     yield connect
-    for client in clients:
-        if client.close_code is None:
-            await client.close()
+    await sockets.close_all()
     # A task the test left running can deadlock with the TRUNCATE that flushes the test database.
     deadline = time.monotonic() + 10
     while tasks_in_flight() and time.monotonic() < deadline:

@@ -19,7 +19,6 @@ from core.timestamps import iso_z
 from tests.conftest import close_other_sessions
 from tests.support.presence import assert_answers, befriend, read_presence, wait_for_presence
 from tests.support.stack import LOG_DIR, AsgiServer, CeleryBeat, CeleryWorker, free_port, wait_until
-from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -97,36 +96,20 @@ def fast_redis(fast_stack):
     client.close()
 
 
-@pytest.fixture
-async def connect():
-    clients: list[WsClient] = []
-
-    async def open_socket(server: AsgiServer, user, path: str = "/ws/chat/") -> WsClient:
-        client = await WsClient.connect(server.ws_url, path, user.token)
-        clients.append(client)
-        await client.expect("connection")
-        return client
-
-    yield open_socket
-    for client in clients:
-        if client.close_code is None:
-            await client.close()
-
-
 def about(user):
     return lambda frame: frame["user_id"] == user.id
 
 
-async def test_a_reconnect_within_the_grace_period_tells_no_one(fast_stack, fast_redis, make_user, connect):
+async def test_a_reconnect_within_the_grace_period_tells_no_one(fast_stack, fast_redis, make_user, sockets):
     alice, bob = make_user("Alice"), make_user("Bob")
     befriend(alice, bob)
     server = fast_stack.server
-    bob_ws = await connect(server, bob)
-    alice_ws = await connect(server, alice)
+    bob_ws = await sockets(server.ws_url, bob)
+    alice_ws = await sockets(server.ws_url, alice)
     assert (await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT))["is_online"] is True
 
     await alice_ws.close()
-    alice_ws = await connect(server, alice)
+    alice_ws = await sockets(server.ws_url, alice)
     await bob_ws.expect_none("online_status_changed", within=GRACE_SECONDS + 3)
     await assert_answers(fast_redis, viewer=bob, viewer_ws=bob_ws, rest=bob.rest(server), user=alice, online=True, sockets=1)
 
@@ -139,12 +122,12 @@ async def test_a_reconnect_within_the_grace_period_tells_no_one(fast_stack, fast
     await assert_answers(fast_redis, viewer=bob, viewer_ws=bob_ws, rest=bob.rest(server), user=alice, online=False, sockets=0)
 
 
-async def test_a_silent_socket_stays_online_past_the_staleness_window(fast_stack, fast_redis, make_user, connect):
+async def test_a_silent_socket_stays_online_past_the_staleness_window(fast_stack, fast_redis, make_user, sockets):
     alice, bob = make_user("Alice"), make_user("Bob")
     befriend(alice, bob)
     server = fast_stack.server
-    bob_ws = await connect(server, bob)
-    await connect(server, alice)
+    bob_ws = await sockets(server.ws_url, bob)
+    await sockets(server.ws_url, alice)
     assert (await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT))["is_online"] is True
     opened = read_presence(fast_redis, alice.id)
     [(channel, first_beat)] = opened.connections.items()
@@ -162,16 +145,16 @@ async def test_a_silent_socket_stays_online_past_the_staleness_window(fast_stack
     await assert_answers(fast_redis, viewer=bob, viewer_ws=bob_ws, rest=bob.rest(server), user=alice, online=True, sockets=1)
 
 
-async def test_kill_9_of_a_server_process_takes_its_users_offline_after_the_sweep(fast_stack, fast_redis, make_user, connect):
+async def test_kill_9_of_a_server_process_takes_its_users_offline_after_the_sweep(fast_stack, fast_redis, make_user, sockets):
     alice, bob, carol = make_user("Alice"), make_user("Bob"), make_user("Carol")
     befriend(alice, bob, carol)
     survivor = fast_stack.server
     doomed = AsgiServer("presence-asgi-doomed", **fast_stack.env)
     try:
-        bob_ws = await connect(survivor, bob)
-        await connect(doomed, alice)
-        await connect(doomed, carol)
-        await connect(survivor, carol)
+        bob_ws = await sockets(survivor.ws_url, bob)
+        await sockets(doomed.ws_url, alice)
+        await sockets(doomed.ws_url, carol)
+        await sockets(survivor.ws_url, carol)
         announced = {frame["user_id"] for frame in [
             await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT),
             await bob_ws.expect("online_status_changed", about(carol), timeout=ANNOUNCE_TIMEOUT),
@@ -199,16 +182,16 @@ async def test_kill_9_of_a_server_process_takes_its_users_offline_after_the_swee
         doomed.stop()
 
 
-async def test_a_connection_over_the_cap_closes_the_oldest_and_keeps_the_user_online(fast_stack, fast_redis, make_user, connect):
+async def test_a_connection_over_the_cap_closes_the_oldest_and_keeps_the_user_online(fast_stack, fast_redis, make_user, sockets):
     alice, bob = make_user("Alice"), make_user("Bob")
     befriend(alice, bob)
     capped = AsgiServer("presence-asgi-capped", **fast_stack.env, WS_MAX_CONNECTIONS_PER_USER="2")
     try:
-        bob_ws = await connect(capped, bob)
-        oldest = await connect(capped, alice)
+        bob_ws = await sockets(capped.ws_url, bob)
+        oldest = await sockets(capped.ws_url, alice)
         assert (await bob_ws.expect("online_status_changed", about(alice), timeout=ANNOUNCE_TIMEOUT))["is_online"] is True
-        await connect(capped, alice)
-        await connect(capped, alice)
+        await sockets(capped.ws_url, alice)
+        await sockets(capped.ws_url, alice)
 
         assert await oldest.wait_closed() == 4029
         await bob_ws.expect_none("online_status_changed", about(alice), within=GRACE_SECONDS + 2)
