@@ -120,10 +120,6 @@ def push_on_commit(pushes: Iterable[Push]) -> None:
         transaction.on_commit(lambda: push_now(pushes))
 
 
-def send_control(channel: str, action: str, **fields: Any) -> None:
-    run_async(asend_control(channel, action, **fields))
-
-
 def send_control_to_user(user_id: int, action: str, **fields: Any) -> None:
     try:
         run_async(asend_control_to_user(user_id, action, **fields))
