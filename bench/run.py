@@ -429,9 +429,9 @@ def log(text: str) -> None:
 
 
 def brief(result: dict) -> str:
-    lat = result["latency"]
+    lat = {name: "-" if value is None else f"{value:.1f}" for name, value in result["latency"].items()}
     return (f"sent {result['sent']} lost {result['lost']} dup {result['duplicated']} "
-            f"p50 {lat['p50']:.1f} p99 {lat['p99']:.1f} max {lat['max']:.1f} ms"
+            f"p50 {lat['p50']} p99 {lat['p99']} max {lat['max']} ms"
             + (f" persisted {result['persisted']}" if "persisted" in result else "")
             + (f" errors {result['errors']}" if result["errors"] else ""))
 

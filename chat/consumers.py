@@ -2,65 +2,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import weakref
-from collections import deque
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import typing
+from chat.batching import delivery_acks, send_queue
 from chat.services import idempotency_key_for, validate_message_text
 from core.consumers import RealtimeConsumer
-from core.errors import ClientError, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.frames import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
 from core.users import active_user_or_none
 from presence.selectors import online_status_frame
 from workers.tasks import chat as chat_tasks
-
-logger = logging.getLogger(__name__)
-
-# A socket's sends are stored in the order it sent them: one of its sends is with the workers at a
-# time, the next leaves when the reply (`message_sent` or `error`) comes back. Two worker
-# processes would otherwise commit a burst in any order. Past this wait (a worker died with the
-# send) the queue moves on; the send itself is redelivered by the broker.
-SEND_REPLY_TIMEOUT_SECONDS = 10.0
-
-# Receipts of messages that reach this process's sockets within this window are acknowledged in
-# one task, for every receiver at once: one task per message doubled the workers' task count
-# (docs/performance.md). The window only delays the sender's delivered tick.
-DELIVERY_ACK_DELAY_SECONDS = 0.02
-
-
-class DeliveryAcks:
-    """The delivery receipts one event loop has yet to hand to the workers."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.pending: dict[int, list[int]] = {}
-
-    def add(self, *, receiver_id: int, message_id: int) -> None:
-        if not self.pending:
-            self.loop.call_later(DELIVERY_ACK_DELAY_SECONDS, self.flush)
-        self.pending.setdefault(receiver_id, []).append(message_id)
-
-    def flush(self) -> None:
-        receipts, self.pending = self.pending, {}
-        try:
-            chat_tasks.mark_delivered_many.apply_async(kwargs={"receipts": list(receipts.items())}, ignore_result=True)
-        except Exception:
-            # The rows stay undelivered, so the receivers get them again from the pending replay.
-            logger.exception("could not enqueue delivery receipts for %d receivers", len(receipts))
-
-
-_delivery_acks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, DeliveryAcks] = weakref.WeakKeyDictionary()
-
-
-def delivery_acks() -> DeliveryAcks:
-    loop = asyncio.get_running_loop()
-    if loop not in _delivery_acks:
-        _delivery_acks[loop] = DeliveryAcks(loop)
-    return _delivery_acks[loop]
 
 
 class ChatConsumer(RealtimeConsumer):
@@ -79,12 +33,10 @@ class ChatConsumer(RealtimeConsumer):
 
     async def on_connected(self) -> None:
         self.typing_timers: dict[int, asyncio.TimerHandle] = {}
-        self.outbox: deque[dict] = deque()
-        self.send_in_flight: tuple[str, asyncio.TimerHandle] | None = None
         self.enqueue(chat_tasks.deliver_pending, user_id=self.user_id, channel=self.channel_name)
 
     async def on_disconnected(self) -> None:
-        self.hand_over_queued_sends()
+        send_queue().socket_closed(self)
         for partner_id in list(self.typing_timers):
             await self.end_typing(partner_id, only_if_active=False)
 
@@ -97,43 +49,11 @@ class ChatConsumer(RealtimeConsumer):
         if receiver_id == self.user_id:
             raise ValidationFailed("You cannot send a message to yourself")
         await self.end_typing(receiver_id, only_if_active=True)
-        self.outbox.append({
+        send_queue().submit(self, {
             "sender_id": self.user_id, "receiver_id": receiver_id, "text": text, "temp_id": temp_id,
             "idempotency_key": idempotency_key_for(temp_id),
             "attachment_id": attachment_id, "reply_channel": self.channel_name,
         })
-        await self.send_next()
-
-    async def send_next(self) -> None:
-        while self.send_in_flight is None and self.outbox:
-            send = self.outbox.popleft()
-            try:
-                self.enqueue(chat_tasks.send_message, **send)
-            except ClientError as error:
-                await self.send_error(error, send)
-                continue
-            timeout = asyncio.get_running_loop().call_later(
-                SEND_REPLY_TIMEOUT_SECONDS, lambda key=send["idempotency_key"]: asyncio.ensure_future(self.send_answered(key))
-            )
-            self.send_in_flight = (send["idempotency_key"], timeout)
-
-    def hand_over_queued_sends(self) -> None:
-        """Sends still queued when the socket closes are stored anyway: accepted is never dropped."""
-        if self.send_in_flight is not None:
-            self.send_in_flight[1].cancel()
-            self.send_in_flight = None
-        while self.outbox:
-            try:
-                self.enqueue(chat_tasks.send_message, **self.outbox.popleft())
-            except ClientError:
-                logger.warning("a queued send of a closed socket could not be enqueued; the client re-sends it")
-
-    async def send_answered(self, idempotency_key: str) -> None:
-        if self.send_in_flight is None or self.send_in_flight[0] != idempotency_key:
-            return
-        self.send_in_flight[1].cancel()
-        self.send_in_flight = None
-        await self.send_next()
 
     async def handle_typing(self, frame: dict) -> None:
         partner_id = parse_id(frame.get("receiver_id"), "receiver_id")
@@ -199,6 +119,6 @@ class ChatConsumer(RealtimeConsumer):
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         """A message that reached a live socket of its receiver is delivered (CONTRACT §2)."""
         if reply_to is not None:
-            await self.send_answered(reply_to)
+            send_queue().answered(self, reply_to)
         if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:
             delivery_acks().add(receiver_id=self.user_id, message_id=frame["id"])

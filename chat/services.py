@@ -1,24 +1,27 @@
 """Chat writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit."""
 from __future__ import annotations
 
+import operator
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
-from core.errors import Forbidden, NotFound, TooLarge, ValidationFailed
+from core.errors import ClientError, Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
 from core.timestamps import iso_z, now_iso
 from core.users import active_user_or_none, display_name
@@ -38,6 +41,22 @@ def validate_message_text(*, text: str, has_attachment: bool) -> None:
         raise TooLarge(f"message is longer than {settings.CHAT_MAX_MESSAGE_LENGTH} characters")
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """One send, as a socket or the REST API received it."""
+
+    sender_id: int
+    receiver_id: int
+    text: str
+    idempotency_key: str
+    temp_id: str | None = None
+    attachment_id: int | None = None
+    reply_channel: str | None = None
+
+
+SendOutcome = ChatMessage | ClientError
+
+
 def send_message(
     *,
     sender_id: int,
@@ -49,56 +68,173 @@ def send_message(
     reply_channel: str | None = None,
 ) -> ChatMessage:
     """Stores a message once per (sender, idempotency_key) and fans it out after commit."""
-    validate_message_text(text=text, has_attachment=attachment_id is not None)
-    if sender_id == receiver_id:
-        raise ValidationFailed("You cannot send a message to yourself")
+    outcome, = send_messages(sends=[NewMessage(
+        sender_id=sender_id, receiver_id=receiver_id, text=text, idempotency_key=idempotency_key,
+        temp_id=temp_id, attachment_id=attachment_id, reply_channel=reply_channel,
+    )])
+    if isinstance(outcome, ClientError):
+        raise outcome
+    return outcome
+
+
+def send_messages(*, sends: Sequence[NewMessage]) -> list[SendOutcome]:
+    """`send_message` for a batch, in the batch's order: one outcome per send, the stored message
+    or the reason it was refused. A batch costs about the statements of one send, which is what
+    lets the workers keep up with a busy server (docs/performance.md)."""
+    users = get_user_model().objects.filter(
+        pk__in={user_id for send in sends for user_id in (send.sender_id, send.receiver_id)}, is_active=True
+    ).in_bulk()
+    outcomes: list[SendOutcome | None] = [_refusal(send, users) for send in sends]
+    accepted = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    batch = [sends[index] for index in accepted]
     try:
-        return _store_new_message(
-            sender_id=sender_id, receiver_id=receiver_id, text=text, temp_id=temp_id,
-            idempotency_key=idempotency_key, attachment_id=attachment_id, reply_channel=reply_channel,
-        )
-    except (IntegrityError, NotFound, Forbidden):
-        # Stored already? A retry (its attachment claimed by then, the unique key taken), or a
-        # concurrent copy of this send: answer with the stored row. Looking it up only here, not
-        # before every insert, saves the common case a query (docs/performance.md).
-        existing = selectors.sent_message(sender_id=sender_id, idempotency_key=idempotency_key)
+        stored: list[SendOutcome] = _store_new_messages(batch, users)
+    except (IntegrityError, NotFound):
+        # Some send is stored already (a retry, a re-sent temp_id) or its attachment is taken: one
+        # at a time, so that each finds its own row or its own error. Looking stored rows up only
+        # here, not before every insert, saves the common case a query.
+        stored = [_store_or_find(send, users) for send in batch]
+    for index, outcome in zip(accepted, stored):
+        outcomes[index] = outcome
+    return outcomes
+
+
+def _refusal(send: NewMessage, users: Mapping[int, AbstractBaseUser]) -> ClientError | None:
+    try:
+        validate_message_text(text=send.text, has_attachment=send.attachment_id is not None)
+        if send.sender_id == send.receiver_id:
+            raise ValidationFailed("You cannot send a message to yourself")
+        sender, receiver = users.get(send.sender_id), users.get(send.receiver_id)
+        if sender is None or receiver is None:
+            raise NotFound("Receiver not found")
+        if not import_string(settings.CHAT_MESSAGE_POLICY)(sender, receiver):
+            raise Forbidden("You may not message this user")
+    except ClientError as error:
+        return error
+    return None
+
+
+def _store_or_find(send: NewMessage, users: Mapping[int, AbstractBaseUser]) -> SendOutcome:
+    try:
+        return _store_new_messages([send], users)[0]
+    except (IntegrityError, NotFound) as error:
+        existing = selectors.sent_message(sender_id=send.sender_id, idempotency_key=send.idempotency_key)
         if existing is None:
+            if isinstance(error, ClientError):
+                return error
             raise
-        _push_again(existing, reply_channel)
+        _push_again(existing, send.reply_channel)
         return existing
 
 
-def _store_new_message(
-    *, sender_id, receiver_id, text, temp_id, idempotency_key, attachment_id, reply_channel
-) -> ChatMessage:
-    active = get_user_model().objects.filter(pk__in=(sender_id, receiver_id), is_active=True).in_bulk()
-    sender, receiver = active.get(sender_id), active.get(receiver_id)
-    if sender is None or receiver is None:
-        raise NotFound("Receiver not found")
-    if not import_string(settings.CHAT_MESSAGE_POLICY)(sender, receiver):
-        raise Forbidden("You may not message this user")
+def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, AbstractBaseUser]) -> list[ChatMessage]:
+    if not sends:
+        return []
     with transaction.atomic():
-        message = _store_message(
-            sender=sender, receiver=receiver, text=text, temp_id=temp_id,
-            idempotency_key=idempotency_key, attachment_id=attachment_id,
+        conversations = _lock_conversations({_pair(send) for send in sends})
+        messages = ChatMessage.objects.bulk_create([
+            ChatMessage(
+                conversation=conversations[_pair(send)], sender=users[send.sender_id], receiver=users[send.receiver_id],
+                message=send.text, temp_id=send.temp_id, idempotency_key=send.idempotency_key,
+                attachment=_claim_attachment(uploader_id=send.sender_id, attachment_id=send.attachment_id)
+                if send.attachment_id else None,
+            )
+            for send in sends
+        ])
+        _count_new_messages(messages)
+        _push_new_messages(messages, [send.reply_channel for send in sends])
+        notification_services.notify_chat_messages(messages=messages)
+    return messages
+
+
+def _pair(send: NewMessage) -> tuple[int, int]:
+    low, high = sorted((send.sender_id, send.receiver_id))
+    return low, high
+
+
+def _lock_conversations(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
+    """The pairs' conversations, created where missing, locked in id order so that two batches
+    touching the same conversations wait for each other instead of deadlocking."""
+    found = _conversations_locked(pairs)
+    missing = pairs - found.keys()
+    if missing:
+        Conversation.objects.bulk_create(
+            [Conversation(participant1_id=low, participant2_id=high) for low, high in sorted(missing)],
+            ignore_conflicts=True,
         )
-        conversation = _count_new_message(message)
-        _push_new_message(message, conversation, reply_channel)
-        notification_services.notify_chat_message(message=message)
-    return message
+        found |= _conversations_locked(missing)
+        for pair in sorted(missing):
+            _introduce_new_contacts(found[pair])
+    return found
 
 
-def _store_message(*, sender, receiver, text, temp_id, idempotency_key, attachment_id) -> ChatMessage:
-    low, high = sorted((sender.pk, receiver.pk))
-    conversation, created = Conversation.objects.get_or_create(participant1_id=low, participant2_id=high)
-    if created:
-        _introduce_new_contacts(conversation)
-    attachment = _claim_attachment(uploader_id=sender.pk, attachment_id=attachment_id) if attachment_id else None
-    message = ChatMessage.objects.create(
-        conversation=conversation, sender=sender, receiver=receiver, message=text,
-        temp_id=temp_id, idempotency_key=idempotency_key, attachment=attachment,
+def _conversations_locked(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
+    matching = reduce(operator.or_, (Q(participant1_id=low, participant2_id=high) for low, high in pairs))
+    conversations = Conversation.objects.filter(matching).order_by("pk").select_for_update()
+    return {(conversation.participant1_id, conversation.participant2_id): conversation for conversation in conversations}
+
+
+def _count_new_messages(messages: Sequence[ChatMessage]) -> None:
+    """One statement for the batch: each conversation's last message and its receivers' unread
+    counts, whose new values it returns (the counters stay exact: they only move in UPDATEs)."""
+    by_conversation: dict[int, list[ChatMessage]] = defaultdict(list)
+    for message in messages:
+        by_conversation[message.conversation_id].append(message)
+    updated_at = timezone.now()
+    columns: dict[str, list] = defaultdict(list)
+    for conversation_id, received in by_conversation.items():
+        conversation = received[-1].conversation
+        columns["id"].append(conversation_id)
+        columns["last_id"].append(received[-1].pk)
+        columns["last_at"].append(received[-1].timestamp)
+        for participant in (1, 2):
+            receiver_id = getattr(conversation, f"participant{participant}_id")
+            columns[f"p{participant}_new"].append(sum(message.receiver_id == receiver_id for message in received))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Conversation._meta.db_table} AS c SET last_message_id = v.last_id, last_message_at = v.last_at,"
+            " updated_at = %s, participant1_unread_count = c.participant1_unread_count + v.p1_new,"
+            " participant2_unread_count = c.participant2_unread_count + v.p2_new"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::int[], %s::int[])"
+            " AS v(id, last_id, last_at, p1_new, p2_new)"
+            " WHERE c.id = v.id RETURNING c.id, c.participant1_unread_count, c.participant2_unread_count",
+            [updated_at, columns["id"], columns["last_id"], columns["last_at"], columns["p1_new"], columns["p2_new"]],
+        )
+        counts = {row[0]: row[1:] for row in cursor.fetchall()}
+    for conversation_id, received in by_conversation.items():
+        conversation = received[-1].conversation
+        conversation.last_message, conversation.last_message_at = received[-1], received[-1].timestamp
+        conversation.updated_at = updated_at
+        conversation.participant1_unread_count, conversation.participant2_unread_count = counts[conversation_id]
+
+
+def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence[str | None]) -> None:
+    """Each message to its receiver and to the sender's sockets (the sending socket sees it as
+    `message_sent`), then each receiver's unread count, once per conversation of the batch."""
+    pushes = []
+    for message, reply_channel in zip(messages, reply_channels):
+        frame = selectors.message_frame(message)
+        pushes.append(Push(frame=frame, user_id=message.receiver_id))
+        pushes.append(Push(frame=frame, user_id=message.sender_id, reply_channel=reply_channel,
+                           reply_type="message_sent", reply_to=message.idempotency_key))
+    last_received = {(message.conversation_id, message.receiver_id): message for message in messages}
+    pushes.extend(
+        Push(frame=selectors.unread_count_frame(message.conversation, receiver_id), user_id=receiver_id)
+        for (_, receiver_id), message in last_received.items()
     )
-    return message
+    push_on_commit(pushes)
+    pending.remember_on_commit((message.receiver_id, message.pk) for message in messages)
+
+
+def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
+    """A retried send: confirm it again, and re-offer it to a receiver who may never have had it."""
+    pushes = []
+    if reply_channel:
+        pushes.append(Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
+                           reply_to=message.idempotency_key))
+    if message.delivered_at is None:
+        pushes.append(Push(frame=selectors.message_frame(message), user_id=message.receiver_id))
+    push_on_commit(pushes)
 
 
 def _introduce_new_contacts(conversation: Conversation) -> None:
@@ -148,47 +284,6 @@ def _claim_attachment(*, uploader_id: int, attachment_id: int) -> Attachment:
     if attachment is None:
         raise NotFound("Attachment not found, not yours, or already attached")
     return attachment
-
-
-def _count_new_message(message: ChatMessage) -> Conversation:
-    """One statement that also returns the new unread count (an UPDATE then a re-read was two)."""
-    conversation = message.conversation
-    unread_field = conversation.unread_field_for(message.receiver_id)
-    conversation.last_message, conversation.last_message_at = message, message.timestamp
-    conversation.updated_at = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Conversation._meta.db_table} SET last_message_id = %s, last_message_at = %s, updated_at = %s,"
-            f" {unread_field} = {unread_field} + 1 WHERE id = %s RETURNING {unread_field}",
-            [message.pk, message.timestamp, conversation.updated_at, conversation.pk],
-        )
-        setattr(conversation, unread_field, cursor.fetchone()[0])
-    return conversation
-
-
-def _push_new_message(message: ChatMessage, conversation: Conversation, reply_channel: str | None) -> None:
-    frame = selectors.message_frame(message)
-    pushes = [
-        Push(frame=frame, user_id=message.receiver_id),
-        Push(frame=frame, user_id=message.sender_id, exclude_channel=reply_channel),
-        Push(frame=selectors.unread_count_frame(conversation, message.receiver_id), user_id=message.receiver_id),
-    ]
-    if reply_channel:
-        pushes.insert(0, Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
-                              reply_to=message.idempotency_key))
-    push_on_commit(pushes)
-    pending.remember_on_commit(receiver_id=message.receiver_id, message_id=message.pk)
-
-
-def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
-    """A retried send: confirm it again, and re-offer it to a receiver who may never have had it."""
-    pushes = []
-    if reply_channel:
-        pushes.append(Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
-                           reply_to=message.idempotency_key))
-    if message.delivered_at is None:
-        pushes.append(Push(frame=selectors.message_frame(message), user_id=message.receiver_id))
-    push_on_commit(pushes)
 
 
 @dataclass(frozen=True)

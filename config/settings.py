@@ -209,6 +209,10 @@ CHAT_PENDING_REPLAY_LIMIT = env_int("CHAT_PENDING_REPLAY_LIMIT", 500)
 CHAT_MESSAGE_POLICY = os.environ.get("CHAT_MESSAGE_POLICY", "chat.policies.any_active_user")
 CHAT_TYPING_TTL_SECONDS = env_float("CHAT_TYPING_TTL_SECONDS", 5.0)
 CHAT_REST_SEND_WAIT_SECONDS = env_float("CHAT_REST_SEND_WAIT_SECONDS", 5.0)
+# A server process hands socket sends to the workers in batches (chat.batching): at most this many
+# batches in flight (about the worker processes one server keeps busy), each of at most this many sends.
+CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)
+CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 100)
 # Uploads (docs/rest-api.md): the type is sniffed from the content; these MIME types are allowed.
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(

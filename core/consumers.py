@@ -238,10 +238,15 @@ class RealtimeConsumer(AsyncConsumer):
 
     async def push_frame(self, event: dict) -> None:
         """Every frame from the fan-out module arrives here."""
-        if not self.authenticated or event.get("exclude_channel") == self.channel_name:
+        if not self.authenticated:
             return
-        await self.send_frame(event["frame"])
-        await self.after_push(event["frame"], reply_to=event.get("reply_to"))
+        frame, reply_to = event["frame"], None
+        if event.get("reply_channel") == self.channel_name:
+            reply_to = event.get("reply_to")
+            if event.get("reply_type"):
+                frame = {**frame, "type": event["reply_type"]}
+        await self.send_frame(frame)
+        await self.after_push(frame, reply_to=reply_to)
 
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         """Hook: runs after a pushed frame was written to the socket."""
@@ -267,9 +272,13 @@ class RealtimeConsumer(AsyncConsumer):
     # Work --------------------------------------------------------------------------------
 
     def enqueue(self, task, *, countdown: float | None = None, **kwargs: Any) -> None:
-        """Hands work to the workers; the broker being down becomes a retryable client error."""
-        try:
-            task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
-        except Exception as error:
-            outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
-            raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
+        enqueue(task, countdown=countdown, **kwargs)
+
+
+def enqueue(task, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """Hands work to the workers; the broker being down becomes a retryable client error."""
+    try:
+        task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
+    except Exception as error:
+        outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
+        raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None

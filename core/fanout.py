@@ -2,12 +2,14 @@
 
 Writers describe what to push as `Push` values and hand them to `push_on_commit`, so a frame never
 announces a row that could still roll back (Zulip's `send_event_on_commit`). Synchronous callers
-(Celery tasks, Django views) share one event loop per process, run in a daemon thread, so the
-channel layer keeps one Redis pool instead of building one per call (PITFALLS 4).
+(Celery tasks, Django views) publish all frames of a call in one pipelined Redis round trip on the
+pub/sub layer; on other layers they share one event loop per process, run in a daemon thread, so
+the channel layer keeps one Redis pool instead of building one per call (PITFALLS 4).
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -15,8 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+import redis
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import decode_hosts
+from django.conf import settings
 from django.db import transaction
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +44,22 @@ class Push:
     user_id: int | None = None
     family: SocketFamily = "chat"
     channel: str | None = None
-    exclude_channel: str | None = None
-    # The idempotency key of the send this frame answers; never shown to the client.
+    # The socket whose request this frame answers (a push to one channel answers that channel)
+    # sees it with `reply_type` as its type, and hands `reply_to`, the idempotency key of its
+    # send, to its send queue. Neither is shown to the client.
+    reply_channel: str | None = None
+    reply_type: str | None = None
     reply_to: str | None = None
 
     def layer_event(self) -> dict[str, Any]:
-        return {"type": "push.frame", "frame": self.frame, "exclude_channel": self.exclude_channel,
-                "reply_to": self.reply_to}
+        return {"type": "push.frame", "frame": self.frame, "reply_channel": self.reply_channel or self.channel,
+                "reply_type": self.reply_type, "reply_to": self.reply_to}
+
+    def layer_target(self) -> tuple[str, str]:
+        """("send", channel) or ("group_send", group)."""
+        if self.channel is not None:
+            return "send", self.channel
+        return "group_send", user_group(self.user_id, self.family)
 
 
 def control(action: str, **fields: Any) -> dict[str, Any]:
@@ -54,10 +71,8 @@ async def apush(pushes: Iterable[Push]) -> None:
     layer = get_channel_layer()
     sends = []
     for push in pushes:
-        if push.channel is not None:
-            sends.append(layer.send(push.channel, push.layer_event()))
-        else:
-            sends.append(layer.group_send(user_group(push.user_id, push.family), push.layer_event()))
+        method, target = push.layer_target()
+        sends.append(getattr(layer, method)(target, push.layer_event()))
     results = await asyncio.gather(*sends, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
@@ -104,12 +119,51 @@ def run_async(coroutine) -> Any:
     return _loop_thread.run(coroutine)
 
 
+class _PipelinedPublisher:
+    """Synchronous callers' way onto the pub/sub layer: every frame of a call in one Redis round
+    trip, from the calling thread, where the layer would publish them one by one (it holds a lock
+    per publish) on the loop thread. It publishes what `RedisPubSubChannelLayer.send` and
+    `group_send` publish (channels-redis 4.3: the channel's name or `{prefix}__group__{group}`,
+    the layer's own serializer); the end-to-end tests receive every chat frame through it."""
+
+    def __init__(self, layer: RedisPubSubChannelLayer, *, address: str, prefix: str) -> None:
+        self.layer = layer
+        self.prefix = prefix
+        self.client = redis.Redis.from_url(address)
+
+    def publish(self, pushes: list[Push]) -> None:
+        pipeline = self.client.pipeline(transaction=False)
+        for push in pushes:
+            method, target = push.layer_target()
+            pipeline.publish(target if method == "send" else f"{self.prefix}__group__{target}",
+                             self.layer.serialize(push.layer_event()))
+        pipeline.execute()
+
+
+@functools.cache
+def _pipelined_publisher() -> _PipelinedPublisher | None:
+    """None where the fast path does not apply: another layer, or several (sharded) Redis hosts."""
+    layer = get_channel_layer()
+    config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+    hosts = decode_hosts(config.get("hosts"))
+    if not isinstance(layer, RedisPubSubChannelLayer) or len(hosts) != 1:
+        return None
+    return _PipelinedPublisher(layer, address=hosts[0]["address"], prefix=config.get("prefix", "asgi"))
+
+
 def push_now(pushes: Iterable[Push]) -> None:
     pushes = list(pushes)
     if not pushes:
         return
+    publisher = _pipelined_publisher()
     try:
-        run_async(apush(pushes))
+        if publisher is not None:
+            publisher.publish(pushes)
+        else:
+            run_async(apush(pushes))
+    except RedisError as error:
+        # The database stays the truth: a dropped frame is replayed on reconnect.
+        logger.warning("fan-out of %d frames failed: %r", len(pushes), error)
     except Exception:
         logger.exception("fan-out of %d frames failed", len(pushes))
 
@@ -128,5 +182,9 @@ def send_control_to_user(user_id: int, action: str, **fields: Any) -> None:
 
 
 def warm_up() -> None:
-    """Opens the loop and the layer's Redis connection before the first real event (PITFALLS 5)."""
-    run_async(get_channel_layer().group_send("warm_up", {"type": "noop"}))
+    """Opens the Redis connection pushes use before the first real event (PITFALLS 5)."""
+    publisher = _pipelined_publisher()
+    if publisher is not None:
+        publisher.client.ping()
+    else:
+        run_async(get_channel_layer().group_send("warm_up", {"type": "noop"}))

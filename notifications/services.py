@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
@@ -30,7 +30,7 @@ from core.timestamps import iso_z
 from core.users import display_name
 from notifications import selectors
 from notifications.models import PRIORITY_RANKS, InAppNotification
-from presence.selectors import is_online
+from presence.selectors import online_among
 
 if TYPE_CHECKING:
     from chat.models import ChatMessage
@@ -312,11 +312,14 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
     return notification
 
 
-def notify_chat_message(*, message: ChatMessage) -> InAppNotification | None:
-    """A chat message to a receiver with no live socket: one collapsed `message` notification per
-    conversation. Runs inside the chat service's transaction."""
-    if is_online(message.receiver_id):
-        return None
+def notify_chat_messages(*, messages: Sequence[ChatMessage]) -> list[InAppNotification]:
+    """Chat messages to receivers with no live socket: one collapsed `message` notification per
+    conversation, counting each message. Runs inside the chat service's transaction."""
+    offline = {message.receiver_id for message in messages} - online_among(message.receiver_id for message in messages)
+    return [_notify_chat_message(message) for message in messages if message.receiver_id in offline]
+
+
+def _notify_chat_message(message: ChatMessage) -> InAppNotification:
     sender_name = display_name(message.sender)
     content = NotificationContent(
         notification_type="message",

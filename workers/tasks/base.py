@@ -82,13 +82,21 @@ class ReliableTask(Task):
             database_outage.suspect()
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        """The socket that asked for this work hears that it failed for good: never a silent drop.
+        """Each socket that asked for this work hears that it failed for good: never a silent drop.
 
         The failure itself is recorded by `workers.failures` (the `task_failure` signal).
         """
-        reply_channel = kwargs.get("reply_channel")
-        if reply_channel:
-            frame = {"type": "error", "error": GAVE_UP, "code": "server_error"}
-            if kwargs.get("temp_id") is not None:
-                frame["temp_id"] = kwargs["temp_id"]
-            push_now([Push(frame=frame, channel=reply_channel, reply_to=kwargs.get("idempotency_key"))])
+        requests = kwargs.get("sends", [kwargs])  # a batch of sends, or the task's own request
+        push_now([
+            Push(frame=_gave_up_frame(request.get("temp_id")), channel=request["reply_channel"],
+                 reply_to=request.get("idempotency_key"))
+            for request in requests
+            if request.get("reply_channel")
+        ])
+
+
+def _gave_up_frame(temp_id: str | None) -> dict:
+    frame = {"type": "error", "error": GAVE_UP, "code": "server_error"}
+    if temp_id is not None:
+        frame["temp_id"] = temp_id
+    return frame

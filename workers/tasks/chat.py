@@ -21,18 +21,32 @@ def send_message(
     attachment_id: int | None = None,
     reply_channel: str | None = None,
 ) -> dict:
-    """Returns `{"message": payload}` or `{"error", "code"}`; a socket gets the matching frame."""
-    try:
-        message = services.send_message(
-            sender_id=sender_id, receiver_id=receiver_id, text=text, idempotency_key=idempotency_key,
-            temp_id=temp_id, attachment_id=attachment_id, reply_channel=reply_channel,
-        )
-    except ClientError as error:
-        if reply_channel:
-            push_now([Push(frame={"type": "error", **error.as_dict(), "temp_id": temp_id}, channel=reply_channel,
-                           reply_to=idempotency_key)])
-        return error.as_dict()
-    return {"message": selectors.message_payload(message)}
+    """One send (the REST API's). Returns `{"message": payload}` or `{"error", "code"}`."""
+    send = services.NewMessage(
+        sender_id=sender_id, receiver_id=receiver_id, text=text, idempotency_key=idempotency_key,
+        temp_id=temp_id, attachment_id=attachment_id, reply_channel=reply_channel,
+    )
+    outcome, = send_messages_in_order([send])
+    return outcome.as_dict() if isinstance(outcome, ClientError) else {"message": selectors.message_payload(outcome)}
+
+
+@shared_task(base=ReliableTask, name="chat.send_messages")
+def send_messages(*, sends: list[dict]) -> int:
+    """A server process's batch of socket sends (`chat.consumers.SendQueue`); returns how many were stored."""
+    outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
+    return sum(not isinstance(outcome, ClientError) for outcome in outcomes)
+
+
+def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.SendOutcome]:
+    """Stores the sends; a socket whose send was refused gets an `error` frame for it."""
+    outcomes = services.send_messages(sends=sends)
+    push_now(
+        Push(frame={"type": "error", **outcome.as_dict(), "temp_id": send.temp_id}, channel=send.reply_channel,
+             reply_to=send.idempotency_key)
+        for send, outcome in zip(sends, outcomes)
+        if isinstance(outcome, ClientError) and send.reply_channel
+    )
+    return outcomes
 
 
 @shared_task(base=ReliableTask, name="chat.mark_delivered")
