@@ -21,6 +21,8 @@ from bench.processes import ROOT
 from bench.run import Bench, parse_options
 
 PROFILE_DIR = ROOT / "var" / "bench" / "profiles"
+# The virtualenv's py-spy, found even when the virtualenv is not activated.
+PY_SPY = shutil.which("py-spy", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
 
 def session_pids(session_id: int) -> list[int]:
@@ -37,7 +39,7 @@ def session_pids(session_id: int) -> list[int]:
 
 
 def record(pid: int, seconds: float, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
+    return subprocess.Popen([PY_SPY, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200",
                              "--format", "raw", "--output", str(out), "--nonblocking", "--gil"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -74,7 +76,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--top", type=int, default=45)
     args, rest = parser.parse_known_args()
-    if shutil.which("py-spy") is None:
+    if PY_SPY is None:
         sys.exit("py-spy is not installed: pip install py-spy")
     bench = Bench(parse_options(["--phases", "latency", *rest]))
     bench.prepare()

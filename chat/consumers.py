@@ -48,7 +48,10 @@ class ChatConsumer(RealtimeConsumer):
         validate_message_text(text=text, has_attachment=attachment_id is not None)
         if receiver_id == self.user_id:
             raise ValidationFailed("You cannot send a message to yourself")
-        await self.end_typing(receiver_id, only_if_active=True)
+        if receiver_id in self.typing_timers:
+            # Sending ends this socket's typing spell; a spell that another tab started expires
+            # by itself, which saves every other message a Redis round trip.
+            await self.end_typing(receiver_id, only_if_active=True)
         send_queue().submit(self, {
             "sender_id": self.user_id, "receiver_id": receiver_id, "text": text, "temp_id": temp_id,
             "idempotency_key": idempotency_key_for(temp_id),

@@ -1,9 +1,11 @@
 """Reads and payload shaping for chat. Every message leaves the server in `message_payload`'s shape."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Sum, When
+from django.db.models import Q, QuerySet
 from django.http import FileResponse
 from django.urls import reverse
 
@@ -97,19 +99,28 @@ def unread_count_for(conversation: Conversation, user_id: int) -> int:
     return getattr(conversation, conversation.unread_field_for(user_id))
 
 
-def total_unread(user_id: int) -> int:
-    mine = Case(When(participant1_id=user_id, then=F("participant1_unread_count")), default=F("participant2_unread_count"))
-    total = Conversation.objects.filter(Q(participant1_id=user_id) | Q(participant2_id=user_id)).aggregate(total=Sum(mine))
-    return total["total"] or 0
+def total_unread_of(user_ids: Iterable[int]) -> dict[int, int]:
+    """Each user's unread messages over all their conversations, in one statement."""
+    table = Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.id, COALESCE((SELECT SUM(participant1_unread_count) FROM {table} WHERE participant1_id = u.id), 0)"
+            f" + COALESCE((SELECT SUM(participant2_unread_count) FROM {table} WHERE participant2_id = u.id), 0)"
+            " FROM unnest(%s::bigint[]) AS u(id)",
+            [sorted(set(user_ids))],
+        )
+        return dict(cursor.fetchall())
 
 
-def unread_count_frame(conversation: Conversation, user_id: int) -> dict:
-    return {
-        "type": "unread_count",
-        "total_unread": total_unread(user_id),
-        "conversation_id": conversation.pk,
-        "unread_count": unread_count_for(conversation, user_id),
-    }
+def unread_count_frames(counted: Iterable[tuple[Conversation, int]]) -> list[dict]:
+    """An `unread_count` frame per (conversation, user) pair."""
+    counted = list(counted)
+    totals = total_unread_of(user_id for _, user_id in counted)
+    return [
+        {"type": "unread_count", "total_unread": totals[user_id], "conversation_id": conversation.pk,
+         "unread_count": unread_count_for(conversation, user_id)}
+        for conversation, user_id in counted
+    ]
 
 
 def contact_ids(user_id: int) -> list[int]:

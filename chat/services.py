@@ -1,13 +1,11 @@
 """Chat writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit."""
 from __future__ import annotations
 
-import operator
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -169,8 +167,12 @@ def _lock_conversations(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Co
 
 
 def _conversations_locked(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
-    matching = reduce(operator.or_, (Q(participant1_id=low, participant2_id=high) for low, high in pairs))
-    conversations = Conversation.objects.filter(matching).order_by("pk").select_for_update()
+    lows, highs = zip(*pairs)
+    conversations = Conversation.objects.raw(
+        f"SELECT * FROM {Conversation._meta.db_table} WHERE (participant1_id, participant2_id) IN"
+        " (SELECT * FROM unnest(%s::bigint[], %s::bigint[])) ORDER BY id FOR UPDATE",
+        [list(lows), list(highs)],
+    )
     return {(conversation.participant1_id, conversation.participant2_id): conversation for conversation in conversations}
 
 
@@ -217,11 +219,10 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
         pushes.append(Push(frame=frame, user_id=message.receiver_id))
         pushes.append(Push(frame=frame, user_id=message.sender_id, reply_channel=reply_channel,
                            reply_type="message_sent", reply_to=message.idempotency_key))
-    last_received = {(message.conversation_id, message.receiver_id): message for message in messages}
-    pushes.extend(
-        Push(frame=selectors.unread_count_frame(message.conversation, receiver_id), user_id=receiver_id)
-        for (_, receiver_id), message in last_received.items()
-    )
+    counted = list({(message.conversation_id, message.receiver_id): (message.conversation, message.receiver_id)
+                    for message in messages}.values())
+    frames = selectors.unread_count_frames(counted)
+    pushes.extend(Push(frame=frame, user_id=receiver_id) for (_, receiver_id), frame in zip(counted, frames))
     push_on_commit(pushes)
     pending.remember_on_commit((message.receiver_id, message.pk) for message in messages)
 
@@ -401,7 +402,8 @@ def _push_read(*, reader_id: int, read_at: datetime, changed: list[ChangedMessag
         )
         for row in changed
     )
-    counts = (Push(frame=selectors.unread_count_frame(c, reader_id), user_id=reader_id) for c in conversations)
+    counts = (Push(frame=frame, user_id=reader_id)
+              for frame in selectors.unread_count_frames((conversation, reader_id) for conversation in conversations))
     push_on_commit([*receipts, *counts])
 
 

@@ -236,17 +236,18 @@ class RealtimeConsumer(AsyncConsumer):
             reply["temp_id"] = str(temp_id)
         await self.send_frame(reply)
 
-    async def push_frame(self, event: dict) -> None:
-        """Every frame from the fan-out module arrives here."""
-        if not self.authenticated:
-            return
-        frame, reply_to = event["frame"], None
-        if event.get("reply_channel") == self.channel_name:
-            reply_to = event.get("reply_to")
-            if event.get("reply_type"):
-                frame = {**frame, "type": event["reply_type"]}
-        await self.send_frame(frame)
-        await self.after_push(frame, reply_to=reply_to)
+    async def push_frames(self, event: dict) -> None:
+        """Every frame from the fan-out module arrives here (`core.fanout.layer_events`)."""
+        for delivery in event["frames"]:
+            if not self.authenticated:
+                return
+            frame, reply_to = delivery["frame"], None
+            if delivery.get("reply_channel") == self.channel_name:
+                reply_to = delivery["reply_to"]
+                if delivery["reply_type"]:
+                    frame = {**frame, "type": delivery["reply_type"]}
+            await self.send_frame(frame)
+            await self.after_push(frame, reply_to=reply_to)
 
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         """Hook: runs after a pushed frame was written to the socket."""

@@ -5,6 +5,12 @@ import time
 
 from core.redis import async_client
 
+# One round trip per frame; the window's first frame gives the key its lifetime.
+_COUNT_IN_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 
@@ -18,8 +24,4 @@ async def allow(*, family: str, user_id: int, rate: str) -> bool:
     limit, window = parse_rate(rate)
     bucket = int(time.time() // window)
     key = f"ws:rate:{family}:{user_id}:{bucket}"
-    pipe = async_client().pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, window + 1)
-    count, _ = await pipe.execute()
-    return count <= limit
+    return await async_client().eval(_COUNT_IN_WINDOW, 1, key, window + 1) <= limit
