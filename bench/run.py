@@ -33,6 +33,7 @@ from tests.support.stack import wait_until
 
 RESULTS_DIR = ROOT / "bench" / "results"
 CEILING_LIMIT_P99_MS = 1000.0
+CEILING_BISECTIONS = 2
 CEILING_MIN_KEPT_UP = 0.9
 
 
@@ -305,7 +306,7 @@ class Bench:
 
     def search_ceiling(self, app: str, servers: int, workers: int) -> dict:
         """Offered rates rising by 1.5x (falling, if the first step fails) until a step fails, then
-        one step between the last pass and the first failure. A step passes if nothing is lost,
+        two bisecting steps between the last pass and the lowest failure (about 10% apart). A step passes if nothing is lost,
         duplicated or left unstored, p99 < 1 s, and delivery kept up: at least 90% of the offered
         rate (a short step could otherwise hide a backlog that grows without bound)."""
         o = self.options
@@ -339,10 +340,12 @@ class Bench:
                     failed, rate = rate, rate / 1.5
                     if passed or rate < 10:
                         break
-            if failed is not None and passed and not o.smoke:
+            for _ in range(0 if o.smoke or failed is None or not passed else CEILING_BISECTIONS):
                 middle = round(math.sqrt(passed * failed), -1)
                 if step(middle):
                     passed = middle
+                else:
+                    failed = middle
         return {"ceiling": passed, "first_failure": failed, "steps": steps}
 
     def idle(self) -> dict:

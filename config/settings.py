@@ -212,7 +212,7 @@ CHAT_REST_SEND_WAIT_SECONDS = env_float("CHAT_REST_SEND_WAIT_SECONDS", 5.0)
 # A server process hands socket sends to the workers in batches (chat.batching): at most this many
 # batches in flight (about the worker processes one server keeps busy), each of at most this many sends.
 CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)
-CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 100)
+CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 500)
 # Uploads (docs/rest-api.md): the type is sniffed from the content; these MIME types are allowed.
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
