@@ -17,7 +17,8 @@ MESSAGES = 500
 async def test_worker_killed_with_500_messages_in_flight(fault_stack, make_user):
     alice, bob = make_user("Alice"), make_user("Bob")
     worker = fault_stack.worker()
-    server = fault_stack.server()
+    # Small batches, so that the burst is still many tasks (some of them with the dead worker) at the kill.
+    server = fault_stack.server(CHAT_SEND_BATCH_SIZE="5")
     sender, receiver = await ChatClient.open(alice, server), await ChatClient.open(bob, server)
 
     for number in range(MESSAGES):
