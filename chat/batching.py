@@ -1,4 +1,4 @@
-"""What a server process batches on its way to the workers: socket sends and delivery receipts.
+"""What a server process batches on its way to the workers: sends, delivery receipts, replays.
 
 Sends. While the workers are busy with this process's earlier batches, new sends wait here and
 then leave together as one `chat.send_messages` task, which costs the workers about what one
@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from core.consumers import enqueue
+from core.handover import RequestBatch, enqueue, one_per_event_loop
 from core.errors import ClientError
 from workers.tasks import chat as chat_tasks
 
@@ -34,25 +33,8 @@ logger = logging.getLogger(__name__)
 
 SEND_REPLY_TIMEOUT_SECONDS = 10.0
 
-# Receipts of messages that reach this process's sockets within this window are acknowledged in
-# one task, for every receiver at once: one task per message doubled the workers' task count
-# (docs/performance.md). The window only delays the sender's delivered tick.
-DELIVERY_ACK_DELAY_SECONDS = 0.02
-
-Loopbound = TypeVar("Loopbound")
-
-
-def one_per_event_loop(factory: Callable[[asyncio.AbstractEventLoop], Loopbound]) -> Callable[[], Loopbound]:
-    instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Loopbound] = weakref.WeakKeyDictionary()
-
-    def instance() -> Loopbound:
-        loop = asyncio.get_running_loop()
-        if loop not in instances:
-            instances[loop] = factory(loop)
-        return instances[loop]
-
-    return instance
-
+DELIVERY_RECEIPT_WINDOW_SECONDS = 0.02
+PENDING_REPLAY_WINDOW_SECONDS = 0.05
 
 InFlightSend = tuple["ChatConsumer", str]  # the socket and the send's idempotency key
 
@@ -168,25 +150,14 @@ class SendQueue:
 send_queue = one_per_event_loop(SendQueue)
 
 
-class DeliveryAcks:
-    """The delivery receipts one event loop has yet to hand to the workers."""
+# Receipts of messages that reach this process's sockets within this window are acknowledged in
+# one task, for every receiver at once: one task per message doubled the workers' task count
+# (docs/performance.md). The window only delays the sender's delivered tick. A refused batch
+# leaves the rows undelivered, so the receivers get them again from the pending replay.
+delivery_receipts = one_per_event_loop(
+    partial(RequestBatch, task=chat_tasks.mark_delivered_many, window=DELIVERY_RECEIPT_WINDOW_SECONDS))
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.pending: dict[int, list[int]] = {}
-
-    def add(self, *, receiver_id: int, message_id: int) -> None:
-        if not self.pending:
-            self.loop.call_later(DELIVERY_ACK_DELAY_SECONDS, self.flush)
-        self.pending.setdefault(receiver_id, []).append(message_id)
-
-    def flush(self) -> None:
-        receipts, self.pending = self.pending, {}
-        try:
-            chat_tasks.mark_delivered_many.apply_async(kwargs={"receipts": list(receipts.items())}, ignore_result=True)
-        except Exception:
-            # The rows stay undelivered, so the receivers get them again from the pending replay.
-            logger.exception("could not enqueue delivery receipts for %d receivers", len(receipts))
-
-
-delivery_acks = one_per_event_loop(DeliveryAcks)
+# Every new socket's replay of what it missed, gathered like the receipts. A socket whose replay
+# the broker refused is closed with 1013, so that it reconnects rather than miss its messages.
+pending_replays = one_per_event_loop(
+    partial(RequestBatch, task=chat_tasks.deliver_pending_many, window=PENDING_REPLAY_WINDOW_SECONDS))

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import typing
-from chat.batching import delivery_acks, send_queue
+from chat.batching import delivery_receipts, pending_replays, send_queue
 from chat.services import idempotency_key_for, validate_message_text
 from core.consumers import RealtimeConsumer
 from core.errors import NotFound, ValidationFailed
@@ -15,6 +15,9 @@ from core.frames import parse_bool, parse_id, parse_id_list, parse_optional_id, 
 from core.users import active_user_or_none
 from presence.selectors import online_status_frame
 from workers.tasks import chat as chat_tasks
+
+
+REPLAY_OVERLAP_SECONDS = 5.0
 
 
 class ChatConsumer(RealtimeConsumer):
@@ -33,7 +36,13 @@ class ChatConsumer(RealtimeConsumer):
 
     async def on_connected(self) -> None:
         self.typing_timers: dict[int, asyncio.TimerHandle] = {}
-        self.enqueue(chat_tasks.deliver_pending, user_id=self.user_id, channel=self.channel_name)
+        # The replay of missed messages runs a moment after the socket joined its group, so a
+        # message can reach it both live and replayed: the ids it forwarded meanwhile are kept
+        # for a few seconds (not for the socket's life: idle sockets stay small).
+        self.forwarded_after_connect: set[int] | None = set()
+        asyncio.get_running_loop().call_later(REPLAY_OVERLAP_SECONDS, self.forget_forwarded)
+        pending_replays().add({"user_id": self.user_id, "channel": self.channel_name},
+                              if_refused=self.close_for_refused_setup)
 
     async def on_disconnected(self) -> None:
         send_queue().socket_closed(self)
@@ -119,9 +128,20 @@ class ChatConsumer(RealtimeConsumer):
             raise NotFound("User not found")
         return online_status_frame(viewer_id=self.user_id, user_id=user_id)
 
+    def forget_forwarded(self) -> None:
+        self.forwarded_after_connect = None
+
+    def is_repeat(self, frame: dict) -> bool:
+        if frame["type"] != "message" or self.forwarded_after_connect is None:
+            return False
+        if frame["id"] in self.forwarded_after_connect:
+            return True
+        self.forwarded_after_connect.add(frame["id"])
+        return False
+
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         """A message that reached a live socket of its receiver is delivered (CONTRACT §2)."""
         if reply_to is not None:
             send_queue().answered(self, reply_to)
         if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:
-            delivery_acks().add(receiver_id=self.user_id, message_id=frame["id"])
+            delivery_receipts().add({"receiver_id": self.user_id, "message_id": frame["id"]})

@@ -21,6 +21,7 @@ from core import ratelimit
 from core.auth import token_fingerprint
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.fanout import SocketFamily, asend_control, user_group
+from core.handover import enqueue
 from core.logging import Throttled
 from core.socket_watch import CLOSE_SERVICE_RESTART, watch
 from core.timestamps import now_iso
@@ -88,14 +89,7 @@ class RealtimeConsumer(AsyncConsumer):
             return
         self.authenticated = True
         await self.send_frame(await self.connection_frame())
-        try:
-            await self.on_connected()
-        except ClientError as error:
-            # The broker is away, so the socket's setup (the pending replay) cannot be scheduled:
-            # the client reconnects later rather than sit on a socket that missed its messages.
-            outage_log.warning("setup", "a socket was closed (1013) during setup: %s", error.error)
-            await self.close_with_error(error.error, code=error.code, close_code=CLOSE_TRY_AGAIN_LATER)
-            return
+        await self.on_connected()
         await self.start_presence()
         await self.close_connections_over_cap()
         watch.register(self)
@@ -118,6 +112,13 @@ class RealtimeConsumer(AsyncConsumer):
 
     async def on_disconnected(self) -> None:
         """Hook: runs when an authenticated socket closes."""
+
+    async def close_for_refused_setup(self) -> None:
+        """The broker refused the socket's setup (its pending replay): the client reconnects later
+        rather than sit on a socket that missed its messages."""
+        if self.authenticated:
+            outage_log.warning("setup", "a socket was closed (1013): its setup could not be handed to the workers")
+            await self.close_with_error(SERVICE_UNAVAILABLE, code="server_error", close_code=CLOSE_TRY_AGAIN_LATER)
 
     # Presence ------------------------------------------------------------------------------
 
@@ -246,8 +247,14 @@ class RealtimeConsumer(AsyncConsumer):
                 reply_to = delivery["reply_to"]
                 if delivery["reply_type"]:
                     frame = {**frame, "type": delivery["reply_type"]}
+            if self.is_repeat(frame):
+                continue
             await self.send_frame(frame)
             await self.after_push(frame, reply_to=reply_to)
+
+    def is_repeat(self, frame: dict) -> bool:
+        """Hook: a pushed frame this socket already forwarded is not written again."""
+        return False
 
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         """Hook: runs after a pushed frame was written to the socket."""
@@ -274,12 +281,3 @@ class RealtimeConsumer(AsyncConsumer):
 
     def enqueue(self, task, *, countdown: float | None = None, **kwargs: Any) -> None:
         enqueue(task, countdown=countdown, **kwargs)
-
-
-def enqueue(task, *, countdown: float | None = None, **kwargs: Any) -> None:
-    """Hands work to the workers; the broker being down becomes a retryable client error."""
-    try:
-        task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
-    except Exception as error:
-        outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
-        raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from chat import selectors, services
 from chat.typing import expire_typing_sync
@@ -55,9 +56,12 @@ def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> int:
 
 
 @shared_task(base=ReliableTask, name="chat.mark_delivered_many")
-def mark_delivered_many(*, receipts: list[tuple[int, list[int]]]) -> int:
-    """Receipts that one server process batched: `[[receiver_id, [message_id, ...]], ...]`."""
-    return len(services.mark_delivered_many(receipts=dict(receipts)))
+def mark_delivered_many(*, requests: list[dict]) -> int:
+    """Receipts that one server process gathered: `[{"receiver_id": ..., "message_id": ...}, ...]`."""
+    receipts: dict[int, list[int]] = {}
+    for request in requests:
+        receipts.setdefault(request["receiver_id"], []).append(request["message_id"])
+    return len(services.mark_delivered_many(receipts=receipts))
 
 
 @shared_task(base=ReliableTask, name="chat.mark_read")
@@ -81,14 +85,16 @@ def mark_read(
     return {"count": result.count, "read_at": result.read_at.isoformat()}
 
 
-@shared_task(base=ReliableTask, name="chat.deliver_pending")
-def deliver_pending(*, user_id: int, channel: str) -> int:
-    """Replays undelivered messages to one new socket; it acknowledges them as it forwards them."""
-    from django.conf import settings
-
-    messages = selectors.pending_messages(user_id=user_id, limit=settings.CHAT_PENDING_REPLAY_LIMIT)
-    push_now(Push(frame=selectors.message_frame(message), channel=channel) for message in messages)
-    return len(messages)
+@shared_task(base=ReliableTask, name="chat.deliver_pending_many")
+def deliver_pending_many(*, requests: list[dict]) -> int:
+    """Replays undelivered messages to new sockets (`[{"user_id": ..., "channel": ...}, ...]`);
+    each socket acknowledges them as it forwards them."""
+    replayed = 0
+    for request in requests:
+        messages = selectors.pending_messages(user_id=request["user_id"], limit=settings.CHAT_PENDING_REPLAY_LIMIT)
+        push_now(Push(frame=selectors.message_frame(message), channel=request["channel"]) for message in messages)
+        replayed += len(messages)
+    return replayed
 
 
 @shared_task(base=ReliableTask, name="chat.record_typing")

@@ -1,0 +1,71 @@
+"""How a server process hands work to the workers: a task now (`enqueue`), or requests gathered
+for a moment and handed over as one task (`RequestBatch`).
+
+Under load one task then carries many requests: Celery's own cost (a publish here, a delivery,
+a process hop and an acknowledgement there) is paid per task, and it was most of a small task's
+cost (docs/performance.md). Each use of a batch names what repairs a batch the broker refused.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from core.errors import SERVICE_UNAVAILABLE, ClientError
+from core.logging import Throttled
+
+logger = logging.getLogger(__name__)
+# The broker away: one line per half minute, not one per frame.
+outage_log = Throttled(logger, seconds=30)
+
+
+def enqueue(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """Hands work to the workers; the broker being down becomes a retryable client error."""
+    try:
+        task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
+    except Exception as error:
+        outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
+        raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
+
+Loopbound = TypeVar("Loopbound")
+
+
+def one_per_event_loop(factory: Callable[[asyncio.AbstractEventLoop], Loopbound]) -> Callable[[], Loopbound]:
+    """A getter for one instance per running event loop (the server runs one; tests run many)."""
+    instances: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Loopbound] = weakref.WeakKeyDictionary()
+
+    def instance() -> Loopbound:
+        loop = asyncio.get_running_loop()
+        if loop not in instances:
+            instances[loop] = factory(loop)
+        return instances[loop]
+
+    return instance
+
+
+class RequestBatch:
+    """Requests for one task (`task(requests=[...])`), handed over `window` seconds after the first."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, task: Any, window: float) -> None:
+        self.loop, self.task, self.window = loop, task, window
+        self.requests: list[dict[str, Any]] = []
+        self.on_refusal: list[Callable[[], Awaitable[None]]] = []
+
+    def add(self, request: dict[str, Any], *, if_refused: Callable[[], Awaitable[None]] | None = None) -> None:
+        """`if_refused` runs if the broker refuses the batch."""
+        if not self.requests:
+            self.loop.call_later(self.window, self.flush)
+        self.requests.append(request)
+        if if_refused is not None:
+            self.on_refusal.append(if_refused)
+
+    def flush(self) -> None:
+        requests, self.requests = self.requests, []
+        on_refusal, self.on_refusal = self.on_refusal, []
+        try:
+            enqueue(self.task, requests=requests)
+        except ClientError:
+            for callback in on_refusal:
+                asyncio.ensure_future(callback())
