@@ -71,3 +71,16 @@ def test_a_batch_counts_unread_messages_exactly_across_conversations(people):
                                  + [new(bob, alice, "reply")])
 
     assert (unread(bob, alice), unread(bob, carol), unread(alice, bob)) == (5, 3, 1)
+
+
+def test_the_unread_count_frames_carry_each_receivers_total_after_the_batch(people, monkeypatch):
+    alice, bob, carol = people
+    services.send_messages(sends=[new(carol, bob, "earlier")])
+    pushed = []
+    monkeypatch.setattr(services, "push_on_commit", lambda pushes: pushed.extend(pushes))
+
+    services.send_messages(sends=[new(alice, bob, "a1"), new(alice, bob, "a2"), new(bob, alice, "b1")])
+
+    counts = [(push.user_id, push.frame["unread_count"], push.frame["total_unread"])
+              for push in pushed if push.frame["type"] == "unread_count"]
+    assert counts == [(bob, 2, 3), (alice, 1, 1)]
