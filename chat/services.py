@@ -139,8 +139,8 @@ def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, Abstrac
             )
             for send in sends
         ])
-        totals = _count_new_messages(messages)
-        _push_new_messages(messages, [send.reply_channel for send in sends], totals)
+        _count_new_messages(messages)
+        _push_new_messages(messages, [send.reply_channel for send in sends])
         notification_services.notify_chat_messages(messages=messages)
     return messages
 
@@ -176,15 +176,14 @@ def _conversations_locked(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], 
     return {(conversation.participant1_id, conversation.participant2_id): conversation for conversation in conversations}
 
 
-def _count_new_messages(messages: Sequence[ChatMessage]) -> dict[int, int]:
+def _count_new_messages(messages: Sequence[ChatMessage]) -> None:
     """One statement for the batch: each conversation's last message and its receivers' unread
-    counts (exact: counters only move in UPDATEs). Returns each participant's unread total."""
+    counts, whose new values it returns (the counters stay exact: they only move in UPDATEs)."""
     by_conversation: dict[int, list[ChatMessage]] = defaultdict(list)
     for message in messages:
         by_conversation[message.conversation_id].append(message)
     updated_at = timezone.now()
     columns: dict[str, list] = defaultdict(list)
-    added: dict[int, int] = defaultdict(int)
     for conversation_id, received in by_conversation.items():
         conversation = received[-1].conversation
         columns["id"].append(conversation_id)
@@ -192,36 +191,26 @@ def _count_new_messages(messages: Sequence[ChatMessage]) -> dict[int, int]:
         columns["last_at"].append(received[-1].timestamp)
         for participant in (1, 2):
             receiver_id = getattr(conversation, f"participant{participant}_id")
-            count = sum(message.receiver_id == receiver_id for message in received)
-            columns[f"p{participant}_new"].append(count)
-            added[receiver_id] += count
+            columns[f"p{participant}_new"].append(sum(message.receiver_id == receiver_id for message in received))
     with connection.cursor() as cursor:
-        # RETURNING's subqueries read the rows as they were before this UPDATE: the totals before
-        # the batch, to which its own messages are added below.
         cursor.execute(
             f"UPDATE {Conversation._meta.db_table} AS c SET last_message_id = v.last_id, last_message_at = v.last_at,"
             " updated_at = %s, participant1_unread_count = c.participant1_unread_count + v.p1_new,"
             " participant2_unread_count = c.participant2_unread_count + v.p2_new"
             " FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::int[], %s::int[])"
             " AS v(id, last_id, last_at, p1_new, p2_new)"
-            " WHERE c.id = v.id RETURNING c.id, c.participant1_unread_count, c.participant2_unread_count,"
-            f" c.participant1_id, {selectors.total_unread_sql('c.participant1_id')},"
-            f" c.participant2_id, {selectors.total_unread_sql('c.participant2_id')}",
+            " WHERE c.id = v.id RETURNING c.id, c.participant1_unread_count, c.participant2_unread_count",
             [updated_at, columns["id"], columns["last_id"], columns["last_at"], columns["p1_new"], columns["p2_new"]],
         )
-        rows = cursor.fetchall()
-    totals = {}
-    for conversation_id, unread1, unread2, participant1, total1, participant2, total2 in rows:
-        conversation = by_conversation[conversation_id][-1].conversation
-        conversation.last_message = by_conversation[conversation_id][-1]
-        conversation.last_message_at, conversation.updated_at = conversation.last_message.timestamp, updated_at
-        conversation.participant1_unread_count, conversation.participant2_unread_count = unread1, unread2
-        totals[participant1], totals[participant2] = total1 + added[participant1], total2 + added[participant2]
-    return totals
+        counts = {row[0]: row[1:] for row in cursor.fetchall()}
+    for conversation_id, received in by_conversation.items():
+        conversation = received[-1].conversation
+        conversation.last_message, conversation.last_message_at = received[-1], received[-1].timestamp
+        conversation.updated_at = updated_at
+        conversation.participant1_unread_count, conversation.participant2_unread_count = counts[conversation_id]
 
 
-def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence[str | None],
-                       totals: dict[int, int]) -> None:
+def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence[str | None]) -> None:
     """Each message to its receiver and to the sender's sockets (the sending socket sees it as
     `message_sent`), then each receiver's unread count, once per conversation of the batch."""
     pushes = []
@@ -230,12 +219,10 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
         pushes.append(Push(frame=frame, user_id=message.receiver_id))
         pushes.append(Push(frame=frame, user_id=message.sender_id, reply_channel=reply_channel,
                            reply_type="message_sent", reply_to=message.idempotency_key))
-    counted = {(message.conversation_id, message.receiver_id): message.conversation for message in messages}
-    pushes.extend(
-        Push(frame=selectors.unread_count_frame(conversation, receiver_id, total_unread=totals[receiver_id]),
-             user_id=receiver_id)
-        for (_, receiver_id), conversation in counted.items()
-    )
+    counted = list({(message.conversation_id, message.receiver_id): (message.conversation, message.receiver_id)
+                    for message in messages}.values())
+    frames = selectors.unread_count_frames(counted)
+    pushes.extend(Push(frame=frame, user_id=receiver_id) for (_, receiver_id), frame in zip(counted, frames))
     push_on_commit(pushes)
     pending.remember_on_commit((message.receiver_id, message.pk) for message in messages)
 
