@@ -201,6 +201,8 @@ CELERY_IMPORTS = env_list("CELERY_EXTRA_TASK_MODULES")
 # task fails and retries; the outage is logged at most once per WORKER_OUTAGE_LOG_SECONDS.
 WORKER_DATABASE_WAIT_SECONDS = env_float("WORKER_DATABASE_WAIT_SECONDS", 60.0)
 WORKER_OUTAGE_LOG_SECONDS = env_float("WORKER_OUTAGE_LOG_SECONDS", 30.0)
+# A worker checks its database connection before a task only after this long without one.
+WORKER_CONNECTION_CHECK_AFTER_IDLE_SECONDS = env_float("WORKER_CONNECTION_CHECK_AFTER_IDLE_SECONDS", 1.0)
 
 # Chat behaviour (CONTRACT §2).
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 10_000)
