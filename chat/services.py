@@ -21,10 +21,10 @@ from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
 from core.errors import ClientError, Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
-from core.timestamps import iso_z, now_iso
+from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
 from notifications import services as notification_services
-from presence.selectors import allowed_viewers, online_among
+from presence import services as presence_services
 
 
 def idempotency_key_for(temp_id: str | None) -> str:
@@ -239,16 +239,10 @@ def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
 
 
 def _introduce_new_contacts(conversation: Conversation) -> None:
-    """A first message makes two people contacts: each learns at once that the other is online,
-    instead of waiting for the other's next transition."""
+    """A first message makes two people contacts; each learns the other's presence after commit."""
     pair = (conversation.participant1_id, conversation.participant2_id)
-    online = online_among(pair)
-    push_on_commit(
-        Push(frame={"type": "online_status_changed", "user_id": user_id, "is_online": True, "timestamp": now_iso()},
-             user_id=viewer_id)
-        for user_id, viewer_id in (pair, pair[::-1])
-        if user_id in online and viewer_id in allowed_viewers(user_id, [viewer_id])
-    )
+    # Robust: a Redis fault here must not fail a send that is already stored.
+    transaction.on_commit(lambda: presence_services.introduce_contacts(pair), robust=True)
 
 
 def store_attachment(*, uploader_id: int, upload: UploadedFile) -> Attachment:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from functools import partial
 from typing import Any, ClassVar
 
 import orjson
@@ -21,17 +22,22 @@ from core import ratelimit
 from core.auth import token_fingerprint
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.fanout import SocketFamily, asend_control, user_group
-from core.handover import enqueue
+from core.handover import RequestBatch, enqueue, one_per_event_loop
 from core.logging import Throttled
 from core.socket_watch import CLOSE_SERVICE_RESTART, watch
 from core.timestamps import now_iso
 from core.users import display_name
 from presence import services as presence
-from workers.tasks.presence import announce
+from workers.tasks.presence import announce, announce_many
 
 logger = logging.getLogger(__name__)
 # Redis or PostgreSQL away: one line per half minute, not one per frame.
 outage_log = Throttled(logger, seconds=30)
+
+# Users who came online within this window are announced by one task. A refused batch is
+# repaired by the presence sweep, which announces every transition not yet announced.
+ANNOUNCE_WINDOW_SECONDS = 0.05
+announcements = one_per_event_loop(partial(RequestBatch, task=announce_many, window=ANNOUNCE_WINDOW_SECONDS))
 
 CLOSE_AUTH_FAILED = 4001
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -134,7 +140,7 @@ class RealtimeConsumer(AsyncConsumer):
 
     async def touch_presence(self) -> None:
         if await presence.touch_connection(user_id=self.user_id, connection=self.channel_name):
-            self.enqueue(announce, user_id=self.user_id)
+            announcements().add({"user_id": self.user_id})
 
     async def keep_presence_fresh(self) -> None:
         """The server, not the client, keeps an open socket's user online."""

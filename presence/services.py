@@ -10,7 +10,7 @@ from core.fanout import Push, push_now
 from core.redis import async_client, sync_client
 from core.timestamps import now_iso
 from presence import keys, scripts
-from presence.selectors import audience, last_seen
+from presence.selectors import allowed_viewers, audience, last_seen
 
 
 async def touch_connection(*, user_id: int, connection: str) -> bool:
@@ -81,19 +81,24 @@ class Announcement:
 # Longer than one announcement takes (a script and one publish per contact).
 ANNOUNCE_LOCK_SECONDS = 10
 
+def _announce_lock(user_id: int):
+    return sync_client().lock(f"ws:presence_announce_lock:{user_id}", timeout=ANNOUNCE_LOCK_SECONDS,
+                              blocking_timeout=ANNOUNCE_LOCK_SECONDS)
+
+
 def announce_if_changed(*, user_id: int) -> Announcement:
     """Tells the user's audience about a real transition since the last announcement.
 
     An offline transition is announced only once the user has stayed offline for
     PRESENCE_OFFLINE_GRACE_SECONDS, so a quick reconnect is never seen as offline-then-online.
-    The audience is read first: if the database fails, the task retries before anything is recorded.
-    A per-user lock spans the decision and the push, so that two workers announcing the same user
-    publish in the order they decided: contacts never end on a stale state.
+    A per-user lock spans reading the audience, the decision and the push, so that two workers
+    announcing the same user publish in the order they decided (contacts never end on a stale
+    state), and `introduce_contacts` knows whether a new contact will be told. If the database
+    fails, the task retries before anything is recorded.
     """
-    viewer_ids = audience(user_id)
     client = sync_client()
-    with client.lock(f"ws:presence_announce_lock:{user_id}", timeout=ANNOUNCE_LOCK_SECONDS,
-                     blocking_timeout=ANNOUNCE_LOCK_SECONDS):
+    with _announce_lock(user_id):
+        viewer_ids = audience(user_id)
         change, wait_ms = scripts.ANNOUNCE.run(
             client, keys.announcement_keys(user_id), [user_id, settings.PRESENCE_OFFLINE_GRACE_SECONDS]
         )
@@ -104,3 +109,18 @@ def announce_if_changed(*, user_id: int) -> Announcement:
             frame["last_seen"] = last_seen(user_id)
         push_now(Push(frame=frame, user_id=viewer_id) for viewer_id in viewer_ids)
     return Announcement(sent=True)
+
+
+def introduce_contacts(user_ids: tuple[int, int]) -> None:
+    """Two people who just became contacts (their first message is committed) learn that the other
+    is online, instead of waiting for the other's next transition. A user whose coming online is
+    still to be announced is left to that announcement: it reads the contacts under the same lock,
+    after this commit, so the new contact hears it once."""
+    client = sync_client()
+    for user_id, viewer_id in (user_ids, user_ids[::-1]):
+        if viewer_id not in allowed_viewers(user_id, [viewer_id]):
+            continue
+        with _announce_lock(user_id):
+            if client.sismember(keys.ANNOUNCED_ONLINE, user_id) and client.sismember(keys.ONLINE_USERS, user_id):
+                push_now([Push(frame={"type": "online_status_changed", "user_id": user_id, "is_online": True,
+                                      "timestamp": now_iso()}, user_id=viewer_id)])

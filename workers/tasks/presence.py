@@ -17,6 +17,12 @@ def announce(*, user_id: int) -> bool:
     return outcome.sent
 
 
+@shared_task(base=ReliableTask, name="presence.announce_many")
+def announce_many(*, requests: list[dict]) -> int:
+    """The users one server process saw come online within a moment: `[{"user_id": ...}, ...]`."""
+    return sum(announce(user_id=request["user_id"]) for request in requests)
+
+
 @shared_task(base=ReliableTask, name="presence.sweep_stale", expires=settings.PRESENCE_SWEEP_SECONDS)
 def sweep_stale() -> int:
     """Takes dead sockets out, then has every transition not yet announced announced.
