@@ -29,6 +29,7 @@ def enqueue(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None
         outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
 
+
 Loopbound = TypeVar("Loopbound")
 
 

@@ -33,7 +33,7 @@ def send_message(
 
 @shared_task(base=ReliableTask, name="chat.send_messages")
 def send_messages(*, sends: list[dict]) -> int:
-    """A server process's batch of socket sends (`chat.consumers.SendQueue`); returns how many were stored."""
+    """A server process's batch of socket sends (`chat.batching.SendQueue`); returns how many were stored."""
     outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
     return sum(not isinstance(outcome, ClientError) for outcome in outcomes)
 
