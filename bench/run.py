@@ -306,9 +306,10 @@ class Bench:
 
     def search_ceiling(self, app: str, servers: int, workers: int) -> dict:
         """Offered rates rising by 1.5x (falling, if the first step fails) until a step fails, then
-        two bisecting steps between the last pass and the lowest failure (about 10% apart). A step passes if nothing is lost,
-        duplicated or left unstored, p99 < 1 s, and delivery kept up: at least 90% of the offered
-        rate (a short step could otherwise hide a backlog that grows without bound)."""
+        two bisecting steps between the last pass and the lowest failure (about 10% apart). A step
+        passes if nothing is lost, duplicated or left unstored, p99 < 1 s, and delivery kept up: at
+        least 90% of the offered rate (a short step could otherwise hide a backlog that grows
+        without bound)."""
         o = self.options
         steps: list[dict] = []
         with self.stack(app, servers, workers) as stack:

@@ -55,30 +55,11 @@ class NewMessage:
 SendOutcome = ChatMessage | ClientError
 
 
-def send_message(
-    *,
-    sender_id: int,
-    receiver_id: int,
-    text: str,
-    idempotency_key: str,
-    temp_id: str | None = None,
-    attachment_id: int | None = None,
-    reply_channel: str | None = None,
-) -> ChatMessage:
-    """Stores a message once per (sender, idempotency_key) and fans it out after commit."""
-    outcome, = send_messages(sends=[NewMessage(
-        sender_id=sender_id, receiver_id=receiver_id, text=text, idempotency_key=idempotency_key,
-        temp_id=temp_id, attachment_id=attachment_id, reply_channel=reply_channel,
-    )])
-    if isinstance(outcome, ClientError):
-        raise outcome
-    return outcome
-
-
 def send_messages(*, sends: Sequence[NewMessage]) -> list[SendOutcome]:
-    """`send_message` for a batch, in the batch's order: one outcome per send, the stored message
-    or the reason it was refused. A batch costs about the statements of one send, which is what
-    lets the workers keep up with a busy server (docs/performance.md)."""
+    """Stores each send once per (sender, idempotency_key), in the batch's order, and fans the
+    messages out after commit. One outcome per send: the stored message or the reason it was
+    refused. A batch costs about the statements of one send, which is what lets the workers keep
+    up with a busy server (docs/performance.md); a single send is a batch of one."""
     users = get_user_model().objects.filter(
         pk__in={user_id for send in sends for user_id in (send.sender_id, send.receiver_id)}, is_active=True
     ).in_bulk()
@@ -178,7 +159,8 @@ def _conversations_locked(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], 
 
 def _count_new_messages(messages: Sequence[ChatMessage]) -> None:
     """One statement for the batch: each conversation's last message and its receivers' unread
-    counts, whose new values it returns (the counters stay exact: they only move in UPDATEs)."""
+    counts (exact: the counters only move in UPDATEs); the new values are set on the messages'
+    conversation objects, for the frames."""
     by_conversation: dict[int, list[ChatMessage]] = defaultdict(list)
     for message in messages:
         by_conversation[message.conversation_id].append(message)

@@ -81,6 +81,7 @@ class Announcement:
 # Longer than one announcement takes (a script and one publish per contact).
 ANNOUNCE_LOCK_SECONDS = 10
 
+
 def _announce_lock(user_id: int):
     return sync_client().lock(f"ws:presence_announce_lock:{user_id}", timeout=ANNOUNCE_LOCK_SECONDS,
                               blocking_timeout=ANNOUNCE_LOCK_SECONDS)

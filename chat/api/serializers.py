@@ -7,9 +7,8 @@ from rest_framework import serializers
 
 from core.frames import MAX_ID, MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
 
+
 # Ids are PostgreSQL bigints: a larger number is a 400, never a database error.
-
-
 def id_field(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 

@@ -51,7 +51,7 @@ def test_each_send_gets_its_own_outcome_in_order_and_refusals_store_nothing(peop
 
 def test_a_batch_with_stored_or_repeated_keys_stores_each_key_once(people):
     alice, bob, _ = people
-    first = services.send_message(sender_id=alice, receiver_id=bob, text="first", idempotency_key="t:1")
+    first, = services.send_messages(sends=[new(alice, bob, "first", key="t:1")])
 
     outcomes = services.send_messages(sends=[
         new(alice, bob, "first again", key="t:1"),
