@@ -31,6 +31,9 @@ from bench.processes import ROOT, HeldSockets, Server, Worker, rss_bytes, run_lo
 from bench.stats import median
 from tests.support.stack import wait_until
 
+# CELERY_TASK_QUEUES of config/settings.py (this process does not load Django's settings).
+TASK_QUEUES = ("celery", "chat")
+
 RESULTS_DIR = ROOT / "bench" / "results"
 CEILING_LIMIT_P99_MS = 1000.0
 CEILING_BISECTIONS = 2
@@ -286,7 +289,8 @@ class Bench:
 
     def wait_idle_queue(self) -> None:
         """Lets the Celery backlog of an overloaded step drain before the next one."""
-        wait_until(lambda: self.broker_redis.llen("celery") == 0, timeout=120, what="the task queue to drain")
+        wait_until(lambda: not any(self.broker_redis.llen(queue) for queue in TASK_QUEUES),
+                   timeout=120, what="the task queues to drain")
 
     # Phases ---------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ InFlightSend = tuple["ChatConsumer", str]  # the socket and the send's idempoten
 class Batch:
     unanswered: set[InFlightSend] = field(default_factory=set)
     timeout: asyncio.TimerHandle | None = None
+    finished: bool = False
 
 
 class SendQueue:
@@ -75,11 +76,14 @@ class SendQueue:
             self.answered(socket, idempotency_key)
         queued = list(self.waiting.pop(socket, ()))
         if queued:
-            try:
-                enqueue(chat_tasks.send_messages, sends=queued)
-            except ClientError:
-                logger.warning("%d queued sends of a closed socket could not be enqueued; the client re-sends them",
-                               len(queued))
+            asyncio.ensure_future(self._store_anyway(queued))
+
+    async def _store_anyway(self, sends: list[dict]) -> None:
+        try:
+            await enqueue(chat_tasks.send_messages, sends=sends)
+        except ClientError:
+            logger.warning("%d queued sends of a closed socket could not be enqueued; the client re-sends them",
+                           len(sends))
 
     def schedule_flush(self) -> None:
         # On the next turn of the loop, so that the frames read in this one leave together.
@@ -108,12 +112,8 @@ class SendQueue:
         return sends
 
     def _hand_over(self, sends: list[tuple[ChatConsumer, dict]]) -> None:
-        try:
-            enqueue(chat_tasks.send_messages, sends=[send for _, send in sends])
-        except ClientError as error:
-            for socket, send in sends:
-                asyncio.ensure_future(socket.send_error(error, send))
-            return
+        """The batch is in flight from now on, while its publish runs off the event loop: a
+        socket's next sends wait for it either way."""
         batch = Batch()
         for socket, send in sends:
             key = send["idempotency_key"]
@@ -122,6 +122,15 @@ class SendQueue:
             self.busy.setdefault(socket, set()).add(key)
         batch.timeout = self.loop.call_later(SEND_REPLY_TIMEOUT_SECONDS, self._give_up_waiting, batch)
         self.batches_in_flight += 1
+        asyncio.ensure_future(self._publish(batch, sends))
+
+    async def _publish(self, batch: Batch, sends: list[tuple[ChatConsumer, dict]]) -> None:
+        try:
+            await enqueue(chat_tasks.send_messages, sends=[send for _, send in sends])
+        except ClientError as error:
+            # Refused: each socket hears it for each send (it re-sends them), and moves on.
+            await asyncio.gather(*(socket.send_error(error, send) for socket, send in sends), return_exceptions=True)
+            self._give_up_waiting(batch)
 
     def _release(self, socket: ChatConsumer, idempotency_key: str) -> None:
         keys = self.busy.get(socket)
@@ -134,6 +143,8 @@ class SendQueue:
                 self.schedule_flush()
 
     def _give_up_waiting(self, batch: Batch) -> None:
+        if batch.finished:
+            return
         for socket, idempotency_key in list(batch.unanswered):
             self.in_flight.pop((socket, idempotency_key), None)
             self._release(socket, idempotency_key)
@@ -141,6 +152,7 @@ class SendQueue:
         self._finish(batch)
 
     def _finish(self, batch: Batch) -> None:
+        batch.finished = True
         if batch.timeout is not None:
             batch.timeout.cancel()
         self.batches_in_flight -= 1

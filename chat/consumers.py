@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from chat import typing
 from chat.batching import delivery_receipts, pending_replays, send_queue
 from chat.services import idempotency_key_for, validate_message_text
 from core.consumers import RealtimeConsumer
-from core.errors import NotFound, ValidationFailed
+from core.db import socket_database
+from core.errors import ValidationFailed
 from core.frames import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
-from core.users import active_user_or_none
+from core.users import active_user
 from presence.selectors import online_status_frame
 from workers.tasks import chat as chat_tasks
 
@@ -74,8 +74,11 @@ class ChatConsumer(RealtimeConsumer):
         if not parse_bool(frame.get("is_typing"), "is_typing", default=True):
             await self.end_typing(partner_id, only_if_active=False)
             return
+        if partner_id not in self.typing_timers:
+            # Once per spell: typing to nobody would otherwise be recorded, and fail, every time.
+            await self.require_active_user(partner_id)
         if await typing.start_typing(user_id=self.user_id, user_name=self.user_name, partner_id=partner_id):
-            self.enqueue(chat_tasks.record_typing, user_id=self.user_id, partner_id=partner_id, is_typing=True)
+            await self.enqueue(chat_tasks.record_typing, user_id=self.user_id, partner_id=partner_id, is_typing=True)
         self.restart_typing_timer(partner_id)
 
     def restart_typing_timer(self, partner_id: int) -> None:
@@ -109,24 +112,27 @@ class ChatConsumer(RealtimeConsumer):
             raise ValidationFailed("Provide message_ids, conversation_id, or sender_id")
         (name, value), = given.items()
         parsed = parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
-        self.enqueue(chat_tasks.mark_read, reader_id=self.user_id, reply_channel=self.channel_name, **{name: parsed})
+        await self.enqueue(chat_tasks.mark_read, reader_id=self.user_id, reply_channel=self.channel_name, **{name: parsed})
 
     async def handle_delivery_receipt(self, frame: dict) -> None:
         if frame.get("message_ids") is not None:
             message_ids = parse_id_list(frame["message_ids"], "message_ids")
         else:
             message_ids = [parse_id(frame.get("message_id"), "message_id", required_error="Provide message_id or message_ids")]
-        self.enqueue(chat_tasks.mark_delivered, receiver_id=self.user_id, message_ids=message_ids)
+        await self.enqueue(chat_tasks.mark_delivered, receiver_id=self.user_id, message_ids=message_ids)
 
     async def handle_get_online_status(self, frame: dict) -> None:
         user_id = parse_id(frame.get("user_id"), "user_id")
         await self.send_frame(await self.online_status(user_id))
 
-    @database_sync_to_async
+    @socket_database
     def online_status(self, user_id: int) -> dict:
-        if active_user_or_none(user_id) is None:
-            raise NotFound("User not found")
+        active_user(user_id)
         return online_status_frame(viewer_id=self.user_id, user_id=user_id)
+
+    @socket_database
+    def require_active_user(self, user_id: int) -> None:
+        active_user(user_id)
 
     def forget_forwarded(self) -> None:
         self.forwarded_after_connect = None

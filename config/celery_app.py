@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.utils.saferepr import saferepr
+from celery.signals import before_task_publish, setup_logging, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,3 +33,16 @@ def open_connections_early(**_kwargs) -> None:
 
     connection.ensure_connection()
     warm_up()
+
+
+@before_task_publish.connect
+def keep_private_text_out_of_task_reprs(body=None, headers=None, **_kwargs) -> None:
+    """What Flower, task events and worker logs show of a task's arguments (its `argsrepr` and
+    `kwargsrepr`) never holds a message's text; the task itself still gets it."""
+    from core.logging import without_private_text
+
+    if headers is None or not isinstance(body, tuple):
+        return
+    args, kwargs = body[0], body[1]
+    headers["argsrepr"] = saferepr(without_private_text(args), 1024)
+    headers["kwargsrepr"] = saferepr(without_private_text(kwargs), 1024)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.ReleaseDatabaseConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,11 +98,20 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, co
 if env_bool("DATABASE_POOL", False):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10), "timeout": 10,
+        "min_size": 2, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20), "timeout": 10,
     }
+# Sockets reach the database (token checks, presence queries) through this many threads of their
+# own per server process (core/db.py), not through the single thread Channels would use.
+SOCKET_DATABASE_THREADS = env_int("SOCKET_DATABASE_THREADS", 4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Every Redis client (keys, cache, channel layer, broker, results) gives up after these: a Redis
+# that stops answering (a partition that drops packets) must not hold a request or a socket for
+# as long as TCP retries (docs/reliability.md).
+REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 2.0)
+REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 2.0)
+REDIS_TIMEOUTS = {"socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS}
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 if CELERY_BROKER_URL.startswith("redis://"):
     # The worker survives losing Redis instead of exiting (config/broker.py).
@@ -111,16 +122,21 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cache",
+        "OPTIONS": REDIS_TIMEOUTS,
     }
 }
 
 # The pub/sub layer: one Redis round trip per send instead of several (PITFALLS 2). It may drop
 # across a Redis reconnect, which the pending replay from PostgreSQL covers.
+CHANNEL_LAYER_BACKEND = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+        "BACKEND": CHANNEL_LAYER_BACKEND,
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+            # The core layer's blocking receive outlives any read timeout; the pub/sub layer polls.
+            "hosts": [{"address": REDIS_URL, "max_connections": 1000,
+                       **(REDIS_TIMEOUTS if CHANNEL_LAYER_BACKEND.endswith(".RedisPubSubChannelLayer")
+                          else {"socket_timeout": None})}],
             "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
         },
     }
@@ -149,10 +165,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Every action per user (core/api/throttles.py), and some also per action.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("THROTTLE_USER", "600/min"),
         "login": os.environ.get("THROTTLE_LOGIN", "10/min"),
         "chat_send": os.environ.get("THROTTLE_CHAT_SEND", "60/min"),
         "chat_upload": os.environ.get("THROTTLE_CHAT_UPLOAD", "30/min"),
+        "chat_typing": os.environ.get("THROTTLE_CHAT_TYPING", "30/min"),
+        "chat_receipts": os.environ.get("THROTTLE_CHAT_RECEIPTS", "120/min"),
+        "notification_actions": os.environ.get("THROTTLE_NOTIFICATION_ACTIONS", "120/min"),
     },
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Throttles key on REMOTE_ADDR, which the ASGI server sets from X-Forwarded-For only when the
@@ -178,8 +200,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # Unacknowledged tasks return after this; it must exceed every task's time limit and countdown.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60, **REDIS_TIMEOUTS}
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+# A publish to a broker that does not answer is tried once more, then refused: the client hears
+# "retry shortly" within a few seconds instead of waiting on Celery's default retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Only the REST views that wait for a worker's answer ask for results (core/api/tasks.py); a
+# result of anything else would sit in Redis for an hour for nobody.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 3600
+# Chat sends, receipts and replays have a queue of their own, so that a large notification
+# fan-out (or any backlog of the default queue, where ERP modules' tasks arrive by name) never
+# sits in front of a chat message. A worker started without -Q consumes both; docs/deployment.md
+# shows how to run them apart.
+CELERY_CHAT_QUEUE = "chat"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_CHAT_QUEUE)]
+CELERY_TASK_ROUTES = {"chat.*": {"queue": CELERY_CHAT_QUEUE}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

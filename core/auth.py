@@ -5,7 +5,6 @@ import hashlib
 from collections.abc import Iterable
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, transaction
@@ -15,6 +14,7 @@ from rest_framework.authentication import TokenAuthentication, get_authorization
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.authtoken.models import Token
 
+from core.db import socket_database
 from core.fanout import send_control_to_user
 
 _PREFIXES = ("token ", "bearer ")
@@ -46,7 +46,7 @@ def token_from_query_string(query_string: bytes) -> str | None:
     return token or None
 
 
-@database_sync_to_async
+@socket_database
 def user_for_token(key: str | None):
     if not key:
         return AnonymousUser()

@@ -55,6 +55,7 @@ class RealtimeConsumer(AsyncConsumer):
 
     authenticated = False
     heartbeat: asyncio.Task | None = None
+    presence_touch: asyncio.Task | None = None
 
     async def dispatch(self, message: dict) -> None:
         # Channels 4.2+ awaits a thread hop (aclose_old_connections) before every handler; these
@@ -94,6 +95,7 @@ class RealtimeConsumer(AsyncConsumer):
             await self.close_with_error(SERVICE_UNAVAILABLE, code="server_error", close_code=CLOSE_TRY_AGAIN_LATER)
             return
         self.authenticated = True
+        self.ping_limit = ratelimit.LocalWindow(settings.WS_RATE_LIMITS["other"])
         await self.send_frame(await self.connection_frame())
         await self.on_connected()
         await self.start_presence()
@@ -130,13 +132,17 @@ class RealtimeConsumer(AsyncConsumer):
 
     async def start_presence(self) -> None:
         self.closing = asyncio.Event()
+        await self.refresh_presence()
+        self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
+
+    async def refresh_presence(self) -> None:
+        """Touches this socket's presence entry; a failure is logged and the next beat retries."""
         try:
             await self.touch_presence()
         except (RedisError, ClientError) as error:
             outage_log.warning("presence", "presence could not be updated (%s); the heartbeat retries", error)
         except Exception:
-            logger.exception("presence could not record a new socket; the heartbeat retries")
-        self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
+            logger.exception("presence could not be updated; the heartbeat retries")
 
     async def touch_presence(self) -> None:
         if await presence.touch_connection(user_id=self.user_id, connection=self.channel_name):
@@ -152,12 +158,7 @@ class RealtimeConsumer(AsyncConsumer):
                 await asyncio.wait_for(self.closing.wait(), wait)
             if self.closing.is_set():
                 return
-            try:
-                await self.touch_presence()
-            except (RedisError, ClientError) as error:
-                outage_log.warning("presence", "presence could not be updated (%s); the heartbeat retries", error)
-            except Exception:
-                logger.exception("presence heartbeat failed; retrying at the next beat")
+            await self.refresh_presence()
             wait = interval
 
     async def stop_presence(self) -> None:
@@ -167,9 +168,11 @@ class RealtimeConsumer(AsyncConsumer):
             return
         self.closing.set()
         await self.heartbeat
+        if self.presence_touch is not None:
+            await self.presence_touch
         try:
             if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
-                self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
+                await self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
         except (RedisError, ClientError) as error:
             outage_log.warning("presence", "presence could not be updated (%s); the sweep repairs it", error)
         except Exception:
@@ -223,12 +226,17 @@ class RealtimeConsumer(AsyncConsumer):
         return frame
 
     async def within_rate_limit(self, frame_type: str) -> bool:
+        if frame_type == "ping":
+            # A ping is answered without Redis, so it is counted without it: per socket, here.
+            return self.ping_limit.allow()
         family = self.rate_families.get(frame_type, "other")
         return await ratelimit.allow(family=family, user_id=self.user_id, rate=settings.WS_RATE_LIMITS[family])
 
     async def handle_ping(self, frame: dict) -> None:
-        await self.touch_presence()
         await self.send_frame({"type": "pong", "timestamp": now_iso()})
+        # After the pong, and one at a time: a Redis that does not answer delays neither.
+        if self.presence_touch is None or self.presence_touch.done():
+            self.presence_touch = asyncio.create_task(self.refresh_presence())
 
     # Frames out ----------------------------------------------------------------------------
 
@@ -285,5 +293,5 @@ class RealtimeConsumer(AsyncConsumer):
 
     # Work --------------------------------------------------------------------------------
 
-    def enqueue(self, task, *, countdown: float | None = None, **kwargs: Any) -> None:
-        enqueue(task, countdown=countdown, **kwargs)
+    async def enqueue(self, task, *, countdown: float | None = None, **kwargs: Any) -> None:
+        await enqueue(task, countdown=countdown, **kwargs)

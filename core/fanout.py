@@ -141,7 +141,7 @@ class _PipelinedPublisher:
     def __init__(self, layer: RedisPubSubChannelLayer, *, address: str, prefix: str) -> None:
         self.layer = layer
         self.prefix = prefix
-        self.client = redis.Redis.from_url(address)
+        self.client = redis.Redis.from_url(address, **settings.REDIS_TIMEOUTS)
 
     def publish(self, pushes: list[Push]) -> None:
         pipeline = self.client.pipeline(transaction=False)

@@ -4,13 +4,19 @@ for a moment and handed over as one task (`RequestBatch`).
 Under load one task then carries many requests: Celery's own cost (a publish here, a delivery,
 a process hop and an acknowledgement there) is paid per task, and it was most of a small task's
 cost (docs/performance.md). Each use of a batch names what repairs a batch the broker refused.
+
+A publish is a blocking network call, so the event loop never makes one: it runs on a few
+threads of its own, and a broker that stops answering costs the caller at most
+PUBLISH_TIMEOUT_SECONDS before it hears "retry shortly" (docs/reliability.md).
 """
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from core.errors import SERVICE_UNAVAILABLE, ClientError
@@ -20,13 +26,31 @@ logger = logging.getLogger(__name__)
 # The broker away: one line per half minute, not one per frame.
 outage_log = Throttled(logger, seconds=30)
 
+# Above two attempts of a publish that times out (REDIS_SOCKET_TIMEOUT_SECONDS each).
+PUBLISH_TIMEOUT_SECONDS = 5.0
+PUBLISH_THREADS = 4
+_publishers = ThreadPoolExecutor(max_workers=PUBLISH_THREADS, thread_name_prefix="broker-publish")
 
-def enqueue(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None:
-    """Hands work to the workers; the broker being down becomes a retryable client error."""
+
+def enqueue_now(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """Hands work to the workers from a thread that may block; the broker being down becomes a
+    retryable client error."""
     try:
-        task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
+        task.apply_async(kwargs=kwargs, countdown=countdown)
     except Exception as error:
         outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
+        raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
+
+
+async def enqueue(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """`enqueue_now` from the event loop, on a publishing thread."""
+    publish = functools.partial(enqueue_now, task, countdown=countdown, **kwargs)
+    try:
+        await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_publishers, publish),
+                               PUBLISH_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        # The thread may still get the task through; a retried request is idempotent.
+        outage_log.warning("enqueue", "enqueueing %s took over %ss", task.name, PUBLISH_TIMEOUT_SECONDS)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
 
 
@@ -65,8 +89,10 @@ class RequestBatch:
     def flush(self) -> None:
         requests, self.requests = self.requests, []
         on_refusal, self.on_refusal = self.on_refusal, []
+        asyncio.ensure_future(self._hand_over(requests, on_refusal))
+
+    async def _hand_over(self, requests: list[dict[str, Any]], on_refusal: list[Callable[[], Awaitable[None]]]) -> None:
         try:
-            enqueue(self.task, requests=requests)
+            await enqueue(self.task, requests=requests)
         except ClientError:
-            for callback in on_refusal:
-                asyncio.ensure_future(callback())
+            await asyncio.gather(*(callback() for callback in on_refusal), return_exceptions=True)

@@ -1,7 +1,15 @@
-"""Liveness and readiness for load balancers (CONTRACT §8)."""
+"""Liveness and readiness for load balancers (docs/deployment.md).
+
+Both answer anonymous callers, so both must stay cheap under a loop of probes: `/readyz` holds a
+database connection only for its `SELECT 1`, and asks the workers (a broadcast that waits a full
+second for answers) at most once per WORKER_CHECK_CACHE_SECONDS, whatever the number of callers.
+"""
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections.abc import Callable
 
 from django.db import connection
 from django.http import JsonResponse
@@ -11,6 +19,7 @@ from core.fanout import run_async
 from core.redis import sync_client
 
 WORKER_PING_TIMEOUT_SECONDS = 1.0
+WORKER_CHECK_CACHE_SECONDS = 10.0
 
 
 def healthz(request):
@@ -18,8 +27,12 @@ def healthz(request):
 
 
 def _database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        # Back to the pool now, not when the response has been written.
+        connection.close()
 
 
 def _redis() -> None:
@@ -37,7 +50,44 @@ def _workers() -> None:
         raise RuntimeError("no worker answered")
 
 
-CHECKS = {"database": _database, "redis": _redis, "channel_layer": _channel_layer, "workers": _workers}
+class CachedCheck:
+    """A slow check run by one caller at a time, its outcome reused for `seconds`: meanwhile the
+    other callers answer with the last outcome instead of waiting."""
+
+    def __init__(self, check: Callable[[], None], *, seconds: float) -> None:
+        self.check, self.seconds = check, seconds
+        self.lock = threading.Lock()
+        self.outcome: Exception | None = None
+        self.checked_at: float | None = None
+
+    def __call__(self) -> None:
+        if self._stale() and self.lock.acquire(blocking=self.checked_at is None):
+            try:
+                if self._stale():
+                    self._run()
+            finally:
+                self.lock.release()
+        if self.outcome is not None:
+            raise self.outcome
+
+    def _stale(self) -> bool:
+        return self.checked_at is None or time.monotonic() - self.checked_at >= self.seconds
+
+    def _run(self) -> None:
+        try:
+            self.check()
+            self.outcome = None
+        except Exception as error:
+            self.outcome = error
+        self.checked_at = time.monotonic()
+
+
+CHECKS = {
+    "database": _database,
+    "redis": _redis,
+    "channel_layer": _channel_layer,
+    "workers": CachedCheck(_workers, seconds=WORKER_CHECK_CACHE_SECONDS),
+}
 
 
 def readyz(request):

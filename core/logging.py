@@ -5,6 +5,7 @@ import logging
 import re
 import threading
 import time
+from typing import Any
 
 _TOKEN_PATTERNS = [
     re.compile(r"(?i)(token=)[^&\s\"'#]+"),
@@ -16,6 +17,25 @@ def redact(text: str) -> str:
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(r"\1[redacted]", text)
     return text
+
+
+# Task arguments that carry what people wrote: a message's text, a notification's title, message
+# and data. Operators see that they are there and how long they are, never what they say.
+PRIVATE_ARGUMENTS = frozenset({"text", "message", "title", "data"})
+
+
+def without_private_text(value: Any) -> Any:
+    """Task arguments as operators may see them (Flower, task events, failure records)."""
+    if isinstance(value, dict):
+        return {key: _hidden(item) if key in PRIVATE_ARGUMENTS else without_private_text(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_private_text(item) for item in value]
+    return value
+
+
+def _hidden(value: Any) -> str:
+    return f"<{len(value)} characters>" if isinstance(value, str) else "<hidden>"
 
 
 class RedactTokensFilter(logging.Filter):

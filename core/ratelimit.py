@@ -1,4 +1,5 @@
-"""Per-user rate limits shared by every server process (a fixed window counter in Redis)."""
+"""Per-user rate limits shared by every server process (a fixed window counter in Redis), and a
+per-socket one in process for frames answered without Redis."""
 from __future__ import annotations
 
 import time
@@ -25,3 +26,18 @@ async def allow(*, family: str, user_id: int, rate: str) -> bool:
     bucket = int(time.time() // window)
     key = f"ws:rate:{family}:{user_id}:{bucket}"
     return await async_client().eval(_COUNT_IN_WINDOW, 1, key, window + 1) <= limit
+
+
+class LocalWindow:
+    """A fixed window counter for one socket, in this process."""
+
+    def __init__(self, rate: str) -> None:
+        self.limit, self.window = parse_rate(rate)
+        self.bucket, self.count = -1, 0
+
+    def allow(self) -> bool:
+        bucket = int(time.monotonic() // self.window)
+        if bucket != self.bucket:
+            self.bucket, self.count = bucket, 0
+        self.count += 1
+        return self.count <= self.limit

@@ -1,4 +1,8 @@
-"""Shared Redis clients: one pool per process for sync code, one per event loop for async code."""
+"""Shared Redis clients: one pool per process for sync code, one per event loop for async code.
+
+Both give up after the configured timeouts (REDIS_TIMEOUTS), so a Redis that stops answering
+fails a call in seconds instead of holding it.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +17,8 @@ _async_clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
 
 @functools.cache
 def sync_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, health_check_interval=30)
+    return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, health_check_interval=30,
+                                **settings.REDIS_TIMEOUTS)
 
 
 def async_client() -> aioredis.Redis:
@@ -21,7 +26,8 @@ def async_client() -> aioredis.Redis:
     client = _async_clients.get(loop)
     if client is None:
         client = aioredis.Redis.from_url(
-            settings.REDIS_URL, decode_responses=True, health_check_interval=30, max_connections=1000
+            settings.REDIS_URL, decode_responses=True, health_check_interval=30, max_connections=1000,
+            **settings.REDIS_TIMEOUTS,
         )
         _async_clients[loop] = client
     return client

@@ -15,12 +15,12 @@ import logging
 import time
 from typing import Protocol
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from core.auth import valid_token_keys
+from core.db import socket_database
 from core.logging import Throttled
 from core.redis import async_client
 
@@ -90,7 +90,7 @@ class SocketWatch:
             valid: set[str] = set()
             batches = [list(keys)[start:start + TOKEN_CHECK_BATCH] for start in range(0, len(keys), TOKEN_CHECK_BATCH)]
             for batch in batches:
-                valid |= await database_sync_to_async(valid_token_keys)(batch)
+                valid |= await socket_database(valid_token_keys)(batch)
         except DatabaseError as error:
             # An outage is no reason to close anyone: the next check decides.
             outage_log.warning("database", "token re-check skipped: database unavailable (%s)", error)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from core.errors import NotFound
+
 
 def display_name(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
@@ -20,3 +22,11 @@ def user_summary(user: AbstractBaseUser) -> dict:
 
 def active_user_or_none(user_id: int):
     return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+def active_user(user_id: int):
+    """The active user with this id; `NotFound` for anyone else."""
+    user = active_user_or_none(user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user

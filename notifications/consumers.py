@@ -1,9 +1,8 @@
 """`/ws/notifications/`: validates frames and enqueues the inbox changes (CONTRACT §3)."""
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
 from core.consumers import RealtimeConsumer
+from core.db import socket_database
 from core.frames import parse_id
 from notifications import selectors
 from workers.tasks import notifications as notification_tasks
@@ -22,22 +21,22 @@ class NotificationConsumer(RealtimeConsumer):
     async def connection_frame(self) -> dict:
         return {**await super().connection_frame(), "unread_count": await self.unread_count()}
 
-    @database_sync_to_async
+    @socket_database
     def unread_count(self) -> int:
         return selectors.unread_count(self.user_id)
 
     async def handle_mark_read(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")
-        self.enqueue(notification_tasks.mark_read, user_id=self.user_id, notification_id=notification_id,
-                     reply_channel=self.channel_name)
+        await self.enqueue(notification_tasks.mark_read, user_id=self.user_id, notification_id=notification_id,
+                           reply_channel=self.channel_name)
 
     async def handle_mark_all_read(self, frame: dict) -> None:
-        self.enqueue(notification_tasks.mark_all_read, user_id=self.user_id, reply_channel=self.channel_name)
+        await self.enqueue(notification_tasks.mark_all_read, user_id=self.user_id, reply_channel=self.channel_name)
 
     async def handle_get_unread_count(self, frame: dict) -> None:
         await self.send_frame({"type": "unread_count", "count": await self.unread_count()})
 
     async def handle_dismiss(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")
-        self.enqueue(notification_tasks.dismiss, user_id=self.user_id, notification_id=notification_id,
-                     reply_channel=self.channel_name)
+        await self.enqueue(notification_tasks.dismiss, user_id=self.user_id, notification_id=notification_id,
+                           reply_channel=self.channel_name)

@@ -165,6 +165,6 @@ async def ws(stack, sockets):
 def tasks_in_flight() -> bool:
     """Tasks queued or running on the stack's broker (those scheduled for later excepted)."""
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    if broker.llen("celery"):
+    if any(broker.llen(queue.name) for queue in settings.CELERY_TASK_QUEUES):
         return True
     return any(not json.loads(raw)[0]["headers"].get("eta") for raw in broker.hvals("unacked"))

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from chat import selectors, services, typing
 from chat.api import serializers as s
@@ -18,9 +17,10 @@ from chat.api.filters import MAX_SEARCH_LENGTH, MessageFilter
 from chat.api.parsers import UploadParser
 from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
+from core.api.throttles import ThrottleScopesMixin
 from core.errors import NotFound, ValidationFailed
 from core.fanout import run_async
-from core.users import active_user_or_none, display_name
+from core.users import active_user, active_user_or_none, display_name
 from presence.selectors import online_contacts, visible_online_among
 from workers.tasks import chat as chat_tasks
 
@@ -47,21 +47,16 @@ DOWNLOAD_HEADERS = [
 ]
 
 
-class ChatViewSet(viewsets.GenericViewSet):
+class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     filterset_class = MessageFilter
     pagination_class = MessagePagination
     serializer_class = s.MessageSerializer
     parser_classes = [JSONParser, FormParser, UploadParser]
-    THROTTLE_SCOPES = {"create": "chat_send", "upload_attachment": "chat_upload"}
+    throttle_scopes = {"create": "chat_send", "upload_attachment": "chat_upload", "typing": "chat_typing",
+                       "mark_read": "chat_receipts"}
 
     def get_queryset(self):
         return selectors.message_list(self.request.user.pk)
-
-    def get_throttles(self):
-        if self.action in self.THROTTLE_SCOPES:
-            self.throttle_scope = self.THROTTLE_SCOPES[self.action]
-            return [ScopedRateThrottle()]
-        return super().get_throttles()
 
     @extend_schema(request={"application/json": s.SendMessageSerializer,
                             "multipart/form-data": s.SendMessageWithUploadSerializer},
@@ -82,7 +77,9 @@ class ChatViewSet(viewsets.GenericViewSet):
         )
         if outcome is None:
             return Response({"status": "queued", "temp_id": temp_id}, status=status.HTTP_202_ACCEPTED)
-        return Response(raise_if_error(outcome)["message"], status=status.HTTP_201_CREATED)
+        raise_if_error(outcome)
+        message = selectors.sent_message(sender_id=request.user.pk, idempotency_key=idempotency_key)
+        return Response(selectors.message_payload(message), status=status.HTTP_201_CREATED)
 
     def attachment_to_send(self, fields: dict, idempotency_key: str) -> int | None:
         """A multipart send's file is stored first (synchronously: it is in this request's body)."""
@@ -140,7 +137,8 @@ class ChatViewSet(viewsets.GenericViewSet):
         raise_if_error(outcome)
         return Response({"success": True, "marked_count": outcome["count"], "read_at": outcome["read_at"]})
 
-    @extend_schema(request=s.TypingSerializer, responses={200: s.SuccessSerializer, 400: ErrorSerializer})
+    @extend_schema(request=s.TypingSerializer, responses={200: s.SuccessSerializer, 400: ErrorSerializer,
+                                                           404: ErrorSerializer})
     @action(detail=False, methods=["post"])
     def typing(self, request):
         data = s.TypingSerializer(data=request.data)
@@ -151,6 +149,7 @@ class ChatViewSet(viewsets.GenericViewSet):
         if not data.validated_data["is_typing"]:
             run_async(typing.stop_typing(user_id=user_id, user_name=user_name, partner_id=partner_id, only_if_active=False))
             return Response({"success": True})
+        active_user(partner_id)
         if run_async(typing.start_typing(user_id=user_id, user_name=user_name, partner_id=partner_id)):
             chat_tasks.record_typing.delay(user_id=user_id, partner_id=partner_id, is_typing=True)
         chat_tasks.expire_typing.apply_async(

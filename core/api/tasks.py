@@ -4,17 +4,26 @@ from __future__ import annotations
 from celery import Task
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
+from django.db import connection
 
 from core.errors import from_dict
 
 
 def wait_for(task: Task, **kwargs) -> dict | None:
-    """Runs a task on the workers and waits briefly; None means it is queued but not done yet."""
-    result = task.apply_async(kwargs=kwargs)
+    """Runs a task on the workers and waits briefly; None means it is queued but not done yet.
+
+    The request's database connection goes back to the pool before the wait: a few requests
+    waiting on busy workers must not empty the pool that every socket and request shares. The
+    result is removed once read, so an outcome never stays in Redis for anyone else to read.
+    """
+    result = task.apply_async(kwargs=kwargs, ignore_result=False)
+    connection.close()
     try:
-        return result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)
+        outcome = result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)
     except CeleryTimeout:
         return None
+    result.forget()
+    return outcome
 
 
 def raise_if_error(outcome: dict) -> dict:

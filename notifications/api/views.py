@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from core.api.schema import id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
+from core.api.throttles import ThrottleScopesMixin
 from core.api.schema import ErrorSerializer
 from core.frames import parse_id
 from notifications import selectors
@@ -35,10 +36,12 @@ def queued() -> Response:
     return Response({"status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-class NotificationViewSet(viewsets.GenericViewSet):
+class NotificationViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     filterset_class = NotificationFilter
     pagination_class = NotificationPagination
     serializer_class = s.NotificationSerializer
+    throttle_scopes = {action: "notification_actions"
+                       for action in ("mark_read", "mark_all_read", "dismiss", "dismiss_all", "mark_read_by_object")}
 
     def get_queryset(self):
         return selectors.inbox(self.request.user.pk)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+import redis
+from django.conf import settings
 
 from chat.models import ChatMessage, Conversation
 
@@ -28,6 +30,16 @@ async def test_a_rest_send_is_stored_and_reaches_the_receivers_socket(stack, mak
     frame = await bob_ws.expect("message")
     assert frame["id"] == body["id"]
     assert ChatMessage.objects.filter(pk=body["id"]).exists()
+
+
+def test_a_rest_sends_text_does_not_stay_in_the_result_backend(stack, make_user):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    response = alice.rest(stack).post(API, {"receiver_id": bob.id, "message": "a private remark"})
+    assert response.status_code == 201, response.text
+
+    backend = redis.Redis.from_url(settings.CELERY_RESULT_BACKEND)
+    stored = [backend.get(key) for key in backend.scan_iter("celery-task-meta-*")]
+    assert not [value for value in stored if b"a private remark" in value]
 
 
 def test_rest_send_errors(stack, make_user):

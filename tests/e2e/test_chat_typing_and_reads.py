@@ -7,7 +7,9 @@ import pytest
 
 from chat.models import ChatMessage, Conversation, TypingIndicator
 from core.redis import sync_client
+from tests.conftest import tasks_in_flight
 from tests.support.ws import eventually
+from workers.models import FailedTask
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -76,6 +78,23 @@ async def test_typing_writes_the_table_once_per_spell_not_per_keystroke(stack, m
     await eventually(lambda: TypingIndicator.objects.filter(user_id=alice.id).exists())
     row = TypingIndicator.objects.get(user_id=alice.id, partner_id=bob.id)
     assert row.is_typing and row.last_activity_at is not None
+
+
+async def test_typing_to_nobody_is_refused_on_both_transports_and_records_no_failure(stack, make_user, ws):
+    alice, gone = make_user(), make_user(is_active=False)
+    alice_ws = await ws(alice)
+    for receiver_id in (gone.id, 999_999_999):
+        await alice_ws.send({"type": "typing", "receiver_id": receiver_id, "is_typing": True})
+        refusal = await alice_ws.expect("error")
+        assert refusal["code"] == "not_found"
+        response = alice.rest(stack).post("/api/v1/communication/chats/typing/",
+                                          json={"receiver_id": receiver_id, "is_typing": True})
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+    await eventually(lambda: not tasks_in_flight())
+    assert not FailedTask.objects.filter(task_name="chat.record_typing").exists()
+    assert not TypingIndicator.objects.filter(user_id=alice.id).exists()
+    assert not sync_client().exists(f"ws:typing:{alice.id}:{gone.id}")
 
 
 async def test_rest_typing_reaches_the_receiver_and_expires_on_the_server(stack, make_user, ws):

@@ -1,5 +1,6 @@
 """Limits that hold per user across SEVERAL server processes (Redis-backed): the socket rate limits
-of CONTRACT §2, REST throttling of the send and login endpoints, and the per-user connection cap."""
+(docs/websocket-api.md), REST throttling of every action (docs/rest-api.md), and the per-user
+connection cap."""
 from __future__ import annotations
 
 import itertools
@@ -19,12 +20,18 @@ MESSAGES_PER_HOUR = 10
 TYPING_PER_HOUR = 3
 REST_SENDS_PER_HOUR = 5
 LOGINS_PER_HOUR = 5
+REST_ACTIONS_PER_HOUR = 3
+REST_REQUESTS_PER_HOUR = 40
 CONNECTION_CAP = 3
 LIMITS = {
     "WS_RATE_MESSAGE": f"{MESSAGES_PER_HOUR}/hour",
     "WS_RATE_TYPING": f"{TYPING_PER_HOUR}/hour",
     "THROTTLE_CHAT_SEND": f"{REST_SENDS_PER_HOUR}/hour",
     "THROTTLE_LOGIN": f"{LOGINS_PER_HOUR}/hour",
+    "THROTTLE_CHAT_TYPING": f"{REST_ACTIONS_PER_HOUR}/hour",
+    "THROTTLE_CHAT_RECEIPTS": f"{REST_ACTIONS_PER_HOUR}/hour",
+    "THROTTLE_NOTIFICATION_ACTIONS": f"{REST_ACTIONS_PER_HOUR}/hour",
+    "THROTTLE_USER": f"{REST_REQUESTS_PER_HOUR}/hour",
     "WS_MAX_CONNECTIONS_PER_USER": str(CONNECTION_CAP),
 }
 
@@ -103,6 +110,43 @@ def test_rest_send_is_throttled_per_user_across_two_processes(two_servers, make_
     if hour() == first_hour:
         assert statuses == [201] * REST_SENDS_PER_HOUR + [429, 429]
     assert ChatMessage.objects.filter(sender_id=alice.id).count() == statuses.count(201)
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("post", "chats/typing/", lambda other: {"receiver_id": other.id, "is_typing": False}),
+    ("post", "chats/mark-read/", lambda other: {"sender_id": other.id}),
+    ("post", "notifications/mark-all-read/", lambda other: {}),
+    ("delete", "notifications/dismiss-all/", lambda other: None),
+])
+def test_rest_actions_are_throttled_per_user_across_two_processes(two_servers, make_user, method, path, body):
+    alice, bob = make_user(), make_user()
+    first_hour = hour()
+    statuses = []
+    for number in range(REST_ACTIONS_PER_HOUR + 2):
+        server = two_servers[number % 2]
+        response = requests.request(method, f"{server.http_url}/api/v1/communication/{path}", timeout=30,
+                                    headers={"Authorization": f"Token {alice.token}"}, json=body(bob))
+        statuses.append(response.status_code)
+
+    if hour() == first_hour:
+        assert all(200 <= status < 300 for status in statuses[:REST_ACTIONS_PER_HOUR]), statuses
+        assert statuses[REST_ACTIONS_PER_HOUR:] == [429, 429]
+    # Another user's budget is their own.
+    response = requests.request(method, f"{two_servers[0].http_url}/api/v1/communication/{path}", timeout=30,
+                                headers={"Authorization": f"Token {bob.token}"}, json=body(alice))
+    assert response.status_code < 300
+
+
+def test_every_rest_request_counts_against_the_users_budget(two_servers, make_user):
+    alice = make_user()
+    first_hour = hour()
+    statuses = [
+        requests.get(f"{two_servers[number % 2].http_url}/api/v1/communication/chats/unread-count/", timeout=30,
+                     headers={"Authorization": f"Token {alice.token}"}).status_code
+        for number in range(REST_REQUESTS_PER_HOUR + 1)
+    ]
+    if hour() == first_hour:
+        assert statuses == [200] * REST_REQUESTS_PER_HOUR + [429]
 
 
 def test_login_is_throttled_across_two_processes_and_forwarded_for_cannot_dodge_it(two_servers, make_user):

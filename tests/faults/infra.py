@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -62,8 +63,17 @@ class PrivateRedis:
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.kill()
             self.process.wait(timeout=10)
+
+    def pause(self) -> None:
+        """Redis stops answering but keeps its connections open: a partition that drops packets,
+        not one that refuses them (clients wait on reads instead of failing at once)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
     def restart(self, down_for: float = 0.0) -> None:
         self.kill()

@@ -30,7 +30,7 @@ def enqueued(monkeypatch, settings):
 
     batches = Enqueued()
 
-    def enqueue(task, **kwargs):
+    async def enqueue(task, **kwargs):
         if batches.refuse:
             raise ClientError("Service temporarily unavailable", code="server_error")
         batches.append([send["temp_id"] for send in kwargs["sends"]])
@@ -45,9 +45,9 @@ def send(socket: FakeSocket, number: int) -> dict:
 
 
 async def turn() -> None:
-    """Lets the queue's scheduled flush run."""
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
+    """Lets the queue's scheduled flush, and the publish it starts, run."""
+    for _ in range(5):
+        await asyncio.sleep(0)
 
 
 async def test_an_idle_queue_hands_over_a_send_at_once_and_a_busy_one_batches(enqueued):

@@ -22,13 +22,14 @@ def send_message(
     attachment_id: int | None = None,
     reply_channel: str | None = None,
 ) -> dict:
-    """One send (the REST API's). Returns `{"message": payload}` or `{"error", "code"}`."""
+    """One send (the REST API's). Returns `{"message_id": id}` or `{"error", "code"}`: never the
+    text, which would otherwise wait in the result backend."""
     send = services.NewMessage(
         sender_id=sender_id, receiver_id=receiver_id, text=text, idempotency_key=idempotency_key,
         temp_id=temp_id, attachment_id=attachment_id, reply_channel=reply_channel,
     )
     outcome, = send_messages_in_order([send])
-    return outcome.as_dict() if isinstance(outcome, ClientError) else {"message": selectors.message_payload(outcome)}
+    return outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
 
 
 @shared_task(base=ReliableTask, name="chat.send_messages")

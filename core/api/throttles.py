@@ -1,0 +1,16 @@
+"""REST throttling: every action is counted per user (per address for anonymous callers) against
+the `user` rate, and the actions a view names in `throttle_scopes` also against their own rate.
+The counters live in the shared cache (Redis), so every server process counts together."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, UserRateThrottle
+
+
+class ThrottleScopesMixin:
+    throttle_scopes: ClassVar[dict[str, str]] = {}
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        self.throttle_scope = self.throttle_scopes.get(self.action)
+        return [UserRateThrottle(), ScopedRateThrottle()]

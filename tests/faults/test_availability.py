@@ -1,0 +1,209 @@
+"""One anonymous caller, one hung Redis or one large fan-out must not stall everyone else.
+
+docs/reliability.md states what each of these costs; these tests hold the figures it names.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+
+import pytest
+import requests
+from celery import Celery
+from django.contrib.auth import get_user_model
+
+from notifications.services import SEND_NOTIFICATION_TASK
+from tests.support.ws import WsClient
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+
+PROBE_LOOPS = 30
+NEW_SOCKETS = 12
+
+
+class ProbeLoops:
+    """Anonymous callers hitting one URL back to back, each on its own connection, until stopped."""
+
+    def __init__(self, url: str, loops: int) -> None:
+        self.url = url
+        self.stopped = threading.Event()
+        self.answers = 0
+        self.threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(loops)]
+
+    def _loop(self) -> None:
+        session = requests.Session()
+        while not self.stopped.is_set():
+            try:
+                session.get(self.url, timeout=30)
+                self.answers += 1
+            except requests.RequestException:
+                pass
+
+    def __enter__(self) -> "ProbeLoops":
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=35)
+
+
+async def time_to_connection_frame(ws_url: str, token: str) -> float:
+    started = time.monotonic()
+    client = await WsClient.connect(ws_url, "/ws/chat/", token, open_timeout=30)
+    try:
+        await client.expect("connection", timeout=30)
+        return time.monotonic() - started
+    finally:
+        await client.close()
+
+
+async def test_readiness_probes_in_a_loop_leave_new_sockets_and_rest_answering(fault_stack, make_user):
+    fault_stack.worker()
+    server = fault_stack.server()
+    users = [make_user() for _ in range(NEW_SOCKETS)]
+    rest = requests.Session()
+    rest.headers["Authorization"] = f"Token {users[0].token}"
+
+    with ProbeLoops(f"{server.http_url}/readyz", PROBE_LOOPS) as probes:
+        await asyncio.sleep(2)  # every loop is running and the first probes are in
+        waits, rest_waits = [], []
+        for user in users:
+            waits.append(await time_to_connection_frame(server.ws_url, user.token))
+            started = time.monotonic()
+            response = await asyncio.to_thread(rest.get, f"{server.http_url}/api/v1/communication/chats/conversations/",
+                                               timeout=30)
+            rest_waits.append(time.monotonic() - started)
+            assert response.status_code == 200, response.text
+        answered = probes.answers
+
+    print(f"\n{PROBE_LOOPS} /readyz loops ({answered} answered): connection frame median "
+          f"{statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms; REST median "
+          f"{statistics.median(rest_waits) * 1000:.0f} ms, max {max(rest_waits) * 1000:.0f} ms")
+    assert max(waits) < 1.0, waits
+    assert max(rest_waits) < 1.0, rest_waits
+    assert answered > PROBE_LOOPS  # the probes were answered too, not starved
+
+
+async def test_a_hung_redis_stalls_no_socket_and_everything_recovers_by_itself(fault_stack, make_user):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    fault_stack.worker()
+    server = fault_stack.server()
+    sender = await WsClient.connect(server.ws_url, "/ws/chat/", alice.token)
+    await sender.expect("connection")
+    receiver = await WsClient.connect(server.ws_url, "/ws/chat/", bob.token)
+    await receiver.expect("connection")
+
+    fault_stack.redis.pause()
+    try:
+        started = time.monotonic()
+        health = await asyncio.to_thread(requests.get, f"{server.http_url}/healthz", timeout=10)
+        healthz_wait = time.monotonic() - started
+        assert health.status_code == 200
+
+        started = time.monotonic()
+        await sender.request({"type": "ping"}, "pong", timeout=10)
+        pong_wait = time.monotonic() - started
+
+        started = time.monotonic()
+        await sender.send({"type": "message", "receiver_id": bob.id, "message": "during the partition", "temp_id": "p1"})
+        refusal = await sender.expect("error", timeout=15)
+        refusal_wait = time.monotonic() - started
+        assert refusal["code"] == "server_error" and refusal["temp_id"] == "p1"
+
+        # Another socket's ping is answered while Redis still hangs.
+        started = time.monotonic()
+        await receiver.request({"type": "ping"}, "pong", timeout=10)
+        second_pong_wait = time.monotonic() - started
+    finally:
+        fault_stack.redis.resume()
+    print(f"\nRedis hung: /healthz {healthz_wait * 1000:.0f} ms, pong {pong_wait * 1000:.0f} ms and "
+          f"{second_pong_wait * 1000:.0f} ms, send refused after {refusal_wait * 1000:.0f} ms")
+    assert healthz_wait < 1.0 and pong_wait < 1.0 and second_pong_wait < 1.0
+    assert refusal_wait < 8.0
+
+    # Recovery needs nobody: the open sockets are told to resync (1012) or keep working, and the
+    # re-sent message is stored once and reaches Bob.
+    sender = await reconnect_if_closed(sender, server, alice)
+    receiver = await reconnect_if_closed(receiver, server, bob)
+    deadline = time.monotonic() + 60
+    while True:
+        await sender.send({"type": "message", "receiver_id": bob.id, "message": "during the partition", "temp_id": "p1"})
+        try:
+            sent = await sender.expect("message_sent", timeout=5)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            sender = await reconnect_if_closed(sender, server, alice)
+    await receiver.expect("message", where=lambda frame: frame["id"] == sent["id"], timeout=15)
+    await sender.close()
+    await receiver.close()
+
+
+async def reconnect_if_closed(client: WsClient, server, user) -> WsClient:
+    if client.close_code is None:
+        try:
+            await client.request({"type": "ping"}, "pong", timeout=5)
+            return client
+        except AssertionError:
+            await client.close()
+    assert client.close_code in (None, 1000, 1012, 1013), client.close_code
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            fresh = await WsClient.connect(server.ws_url, "/ws/chat/", user.token)
+            await fresh.expect("connection", timeout=10)
+            return fresh
+        except (AssertionError, OSError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def queue_a_large_fan_out(broker_url: str, recipient_ids: list[int], single_tasks: int) -> None:
+    """What a busy ERP evening looks like to the workers: one notice to everyone, then a module
+    notifying people one task at a time, sent by name as any ERP module would."""
+    producer = Celery()
+    with producer.connection_for_write(broker_url) as broker:
+        producer.send_task(SEND_NOTIFICATION_TASK, connection=broker, kwargs={
+            "recipient_ids": recipient_ids, "notification_type": "announcement", "title": "Campus closed",
+            "message": "Snow", "dedupe_key": "fan-out-1",
+        })
+        for number in range(single_tasks):
+            producer.send_task(SEND_NOTIFICATION_TASK, connection=broker, kwargs={
+                "recipient_ids": [recipient_ids[number % len(recipient_ids)]], "notification_type": "grade",
+                "title": "Grade posted", "message": f"Grade {number}", "dedupe_key": f"grade-{number}",
+            })
+
+
+async def test_a_chat_message_is_not_queued_behind_a_large_notification_fan_out(fault_stack, make_user):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    get_user_model().objects.bulk_create(
+        get_user_model()(username=f"recipient{number}") for number in range(10_000)
+    )
+    recipient_ids = list(get_user_model().objects.filter(username__startswith="recipient").values_list("id", flat=True))
+    fault_stack.worker()
+    server = fault_stack.server()
+    sender = await WsClient.connect(server.ws_url, "/ws/chat/", alice.token)
+    await sender.expect("connection")
+
+    await asyncio.to_thread(queue_a_large_fan_out, fault_stack.redis.url(1), recipient_ids, 2_000)
+    waits, backlogs = [], []
+    for number in range(3):
+        started = time.monotonic()
+        await sender.send({"type": "message", "receiver_id": bob.id, "message": f"still there? {number}",
+                           "temp_id": f"after-fan-out-{number}"})
+        await sender.expect("message_sent", timeout=60)
+        waits.append(time.monotonic() - started)
+        backlogs.append(fault_stack.redis.client(1).llen("celery"))
+    backlog = min(backlogs)
+    print(f"\nchat sends behind a fan-out ({backlog} notification tasks still queued): "
+          + ", ".join(f"{wait * 1000:.0f} ms" for wait in waits))
+    assert backlog > 0  # the fan-out was still queued when the messages went through
+    assert max(waits) < 1.0, waits
+    await sender.close()
