@@ -1,4 +1,5 @@
-"""Database access from the event loop.
+"""Database connections: given back as soon as they are not needed, and reached from the event
+loop through threads of the sockets' own.
 
 Channels runs every `database_sync_to_async` call of a process on one thread, so one socket's
 slow query, or its wait for a pooled connection, held up every other socket's connect. Sockets
@@ -14,6 +15,7 @@ from typing import Any
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
+from django.db import connection
 
 
 @functools.cache
@@ -24,3 +26,10 @@ def _threads() -> ThreadPoolExecutor:
 def socket_database(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """`database_sync_to_async`, on the sockets' own threads (a decorator)."""
     return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_threads())
+
+
+def release_connection() -> None:
+    """Gives this thread's connection back to the pool (or closes it, without a pool) before a
+    wait that does not need it; never in the middle of a transaction."""
+    if not connection.in_atomic_block:
+        connection.close()

@@ -15,6 +15,7 @@ from django.db import connection
 from django.http import JsonResponse
 
 from config.celery_app import app as celery_app
+from core.db import release_connection
 from core.fanout import run_async
 from core.redis import sync_client
 
@@ -32,7 +33,7 @@ def _database() -> None:
             cursor.execute("SELECT 1")
     finally:
         # Back to the pool now, not when the response has been written.
-        connection.close()
+        release_connection()
 
 
 def _redis() -> None:

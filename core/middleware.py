@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
+
+from core.db import release_connection
 
 
 class ReleaseDatabaseConnectionMiddleware:
@@ -17,5 +18,5 @@ class ReleaseDatabaseConnectionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        connection.close()
+        release_connection()
         return response

@@ -4,8 +4,8 @@ from __future__ import annotations
 from celery import Task
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
-from django.db import connection
 
+from core.db import release_connection
 from core.errors import from_dict
 
 
@@ -17,7 +17,7 @@ def wait_for(task: Task, **kwargs) -> dict | None:
     result is removed once read, so an outcome never stays in Redis for anyone else to read.
     """
     result = task.apply_async(kwargs=kwargs, ignore_result=False)
-    connection.close()
+    release_connection()
     try:
         outcome = result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)
     except CeleryTimeout:

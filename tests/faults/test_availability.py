@@ -5,6 +5,7 @@ docs/reliability.md states what each of these costs; these tests hold the figure
 from __future__ import annotations
 
 import asyncio
+import socket
 import statistics
 import threading
 import time
@@ -13,6 +14,9 @@ import pytest
 import requests
 from celery import Celery
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from chat.services import store_attachment
 
 from notifications.services import SEND_NOTIFICATION_TASK
 from tests.support.ws import WsClient
@@ -87,6 +91,58 @@ async def test_readiness_probes_in_a_loop_leave_new_sockets_and_rest_answering(f
     assert max(waits) < 1.0, waits
     assert max(rest_waits) < 1.0, rest_waits
     assert answered > PROBE_LOOPS  # the probes were answered too, not starved
+
+
+SMALL_POOL = {"DATABASE_POOL_MAX_SIZE": "3"}
+HOLDERS = 5  # more than the pool holds
+
+
+def slow_download(server, token: str, attachment_id: int) -> socket.socket:
+    """A client that asks for a file and then reads nothing, like one on a very slow network."""
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(("127.0.0.1", server.port))
+    client.sendall(f"GET /api/v1/communication/chats/attachments/{attachment_id}/download/ HTTP/1.1\r\n"
+                   f"Host: localhost\r\nAuthorization: Token {token}\r\n\r\n".encode())
+    return client
+
+
+async def test_slow_downloads_hold_no_database_connection(fault_stack, make_user):
+    alice = make_user()
+    users = [make_user() for _ in range(3)]
+    big = store_attachment(uploader_id=alice.id, upload=SimpleUploadedFile("big.txt", b"x" * (10 * 1024 * 1024)))
+    server = fault_stack.server(**SMALL_POOL)
+    downloads = [slow_download(server, alice.token, big.pk) for _ in range(HOLDERS)]
+    try:
+        await asyncio.sleep(1)  # every download is stuck writing its body
+        waits = [await time_to_connection_frame(server.ws_url, user.token) for user in users]
+        response = await asyncio.to_thread(users[0].rest(server).get, "/api/v1/communication/chats/conversations/")
+    finally:
+        for download in downloads:
+            download.close()
+    print(f"\n{HOLDERS} stalled downloads, pool of 3: connection frames after "
+          + ", ".join(f"{wait * 1000:.0f} ms" for wait in waits))
+    assert max(waits) < 1.0, waits
+    assert response.status_code == 200
+
+
+async def test_rest_calls_waiting_for_a_worker_hold_no_database_connection(fault_stack, make_user):
+    """No worker runs: each REST send waits CHAT_REST_SEND_WAIT_SECONDS for one, then answers 202."""
+    alice, bob = make_user(), make_user()
+    users = [make_user() for _ in range(3)]
+    server = fault_stack.server(**SMALL_POOL)
+    def send(number: int) -> int:
+        return alice.rest(server).post("/api/v1/communication/chats/", json={
+            "receiver_id": bob.id, "message": f"waiting {number}", "temp_id": f"w{number}"}).status_code
+
+    sends = [asyncio.create_task(asyncio.to_thread(send, number)) for number in range(HOLDERS)]
+    await asyncio.sleep(1)  # every send is waiting for a worker
+    waits = [await time_to_connection_frame(server.ws_url, user.token) for user in users]
+    statuses = await asyncio.gather(*sends)
+    print(f"\n{HOLDERS} REST sends waiting for a worker, pool of 3: connection frames after "
+          + ", ".join(f"{wait * 1000:.0f} ms" for wait in waits))
+    assert max(waits) < 1.0, waits
+    assert statuses == [202] * HOLDERS
 
 
 async def test_a_hung_redis_stalls_no_socket_and_everything_recovers_by_itself(fault_stack, make_user):
