@@ -206,9 +206,6 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
 # A publish to a broker that does not answer is tried once more, then refused: the client hears
 # "retry shortly" within a few seconds instead of waiting on Celery's default retries.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-# Only the REST views that wait for a worker's answer ask for results (core/api/tasks.py); a
-# result of anything else would sit in Redis for an hour for nobody.
-CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_EXPIRES = 3600
 # Chat sends, receipts and replays have a queue of their own, so that a large notification
 # fan-out (or any backlog of the default queue, where ERP modules' tasks arrive by name) never

@@ -36,7 +36,8 @@ def enqueue_now(task: Any, *, countdown: float | None = None, **kwargs: Any) -> 
     """Hands work to the workers from a thread that may block; the broker being down becomes a
     retryable client error."""
     try:
-        task.apply_async(kwargs=kwargs, countdown=countdown)
+        # Nobody reads a socket's task results: none is stored.
+        task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
     except Exception as error:
         outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None

@@ -16,7 +16,7 @@ def wait_for(task: Task, **kwargs) -> dict | None:
     waiting on busy workers must not empty the pool that every socket and request shares. The
     result is removed once read, so an outcome never stays in Redis for anyone else to read.
     """
-    result = task.apply_async(kwargs=kwargs, ignore_result=False)
+    result = task.apply_async(kwargs=kwargs)
     release_connection()
     try:
         outcome = result.get(timeout=settings.CHAT_REST_SEND_WAIT_SECONDS, propagate=True, disable_sync_subtasks=False)

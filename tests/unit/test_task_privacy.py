@@ -21,6 +21,9 @@ def parked_broker():
     client = redis.Redis.from_url(url)
     client.flushdb()
     with app.connection_for_write(url) as connection:
+        # Declared here: the process may have declared them on the real broker only.
+        for queue in app.amqp.queues.values():
+            queue.bind(connection.default_channel).declare()
         yield connection, client
     client.flushdb()
 
