@@ -30,7 +30,7 @@ from core.timestamps import iso_z
 from core.users import display_name
 from notifications import selectors
 from notifications.models import PRIORITY_RANKS, InAppNotification
-from presence.selectors import online_among
+from presence.selectors import with_chat_socket_among
 
 if TYPE_CHECKING:
     from chat.models import ChatMessage
@@ -313,10 +313,12 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
 
 
 def notify_chat_messages(*, messages: Sequence[ChatMessage]) -> list[InAppNotification]:
-    """Chat messages to receivers with no live socket: one collapsed `message` notification per
-    conversation, counting each message. Runs inside the chat service's transaction."""
-    offline = {message.receiver_id for message in messages} - online_among(message.receiver_id for message in messages)
-    return [_notify_chat_message(message) for message in messages if message.receiver_id in offline]
+    """Chat messages to receivers with no live chat socket (a notification socket alone does not
+    show them): one collapsed `message` notification per conversation, counting each message. Runs
+    inside the chat service's transaction."""
+    receiver_ids = {message.receiver_id for message in messages}
+    unreachable = receiver_ids - with_chat_socket_among(receiver_ids)
+    return [_notify_chat_message(message) for message in messages if message.receiver_id in unreachable]
 
 
 def _notify_chat_message(message: ChatMessage) -> InAppNotification:
