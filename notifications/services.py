@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -97,11 +98,33 @@ def _refuse_nul(text: str, name: str) -> None:
 
 
 def _link(value: Any) -> str | None:
-    """A relative path or an http(s) URL: a `javascript:` link in a bell would run in the page."""
+    """A path on this site, or an http(s) URL on a host of NOTIFICATION_LINK_HOSTS: a bell's link is
+    followed on a click, so it must neither run script (`javascript:`) nor lead to another site.
+    Browsers read `\\` as `/` and drop tabs and newlines, which would make `/\\host` or `/<tab>/host`
+    the scheme-relative `//host`: links with either are refused outright."""
     link = _optional_text(value, "link", InAppNotification._meta.get_field("link").max_length)
-    if link is not None and not (link.startswith(("http://", "https://")) or (link.startswith("/") and not link.startswith("//"))):
-        raise ValidationFailed("link must be a path starting with / or an http(s) URL")
+    if link is None:
+        return None
+    if "\\" in link or not link.replace(" ", "").isprintable():
+        raise ValidationFailed("link must not contain backslashes or control characters")
+    if not (_is_site_path(link) or _is_allowed_url(link)):
+        raise ValidationFailed("link must be a path starting with a single / or an http(s) URL on a host in "
+                               "NOTIFICATION_LINK_HOSTS")
     return link
+
+
+def _is_site_path(link: str) -> bool:
+    return link.startswith("/") and not link.startswith("//")
+
+
+def _is_allowed_url(link: str) -> bool:
+    try:
+        url = urlsplit(link)
+        host = url.hostname
+    except ValueError:
+        return False
+    return (url.scheme.lower() in ("http", "https") and url.username is None
+            and host is not None and host in settings.NOTIFICATION_LINK_HOSTS)
 
 
 def _data(value: Any) -> dict:
