@@ -287,6 +287,11 @@ NOTIFICATION_TYPES = [
     *env_list("NOTIFICATION_EXTRA_TYPES"),
 ]
 NOTIFICATION_PUSH_BATCH = env_int("NOTIFICATION_PUSH_BATCH", 500)
+# Hosts whose http(s) URLs a notification may link to; any other link must be a path on this site.
+NOTIFICATION_LINK_HOSTS = [host.lower() for host in env_list("NOTIFICATION_LINK_HOSTS")]
+# A notify() call not delivered this long after its commit (or after its last re-enqueue, doubling
+# each time) is enqueued again by the outbox sweep, which beat runs this often.
+NOTIFICATION_OUTBOX_RETRY_SECONDS = env_float("NOTIFICATION_OUTBOX_RETRY_SECONDS", 30.0)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from notifications.models import InAppNotification
+from notifications.models import InAppNotification, NotificationOutbox
 
 
 @admin.register(InAppNotification)
@@ -11,3 +11,16 @@ class InAppNotificationAdmin(admin.ModelAdmin):
     search_fields = ("title", "message", "recipient__username", "dedupe_key")
     date_hierarchy = "created_at"
     readonly_fields = ("priority_rank", "read_at", "dismissed_at", "created_at")
+
+
+@admin.register(NotificationOutbox)
+class NotificationOutboxAdmin(admin.ModelAdmin):
+    """`notify()` calls not delivered yet: a row that stays (many redispatches) points at a broker or
+    worker that is down; its failures are under *Workers › Failed tasks*."""
+
+    list_display = ("id", "created_at", "dispatch_after", "redispatches", "dedupe_key")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in NotificationOutbox._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,10 +1,13 @@
 """`/ws/notifications/`: validates frames and enqueues the inbox changes (CONTRACT §3)."""
 from __future__ import annotations
 
-from core.consumers import RealtimeConsumer
+from redis.exceptions import RedisError
+
+from core.consumers import RealtimeConsumer, outage_log
 from core.db import socket_database
 from core.frames import parse_id
 from notifications import selectors
+from presence import services as presence
 from workers.tasks import notifications as notification_tasks
 
 
@@ -17,6 +20,17 @@ class NotificationConsumer(RealtimeConsumer):
         "dismiss": "handle_dismiss",
         "ping": "handle_ping",
     }
+
+    async def start_presence(self) -> None:
+        """A notification socket keeps its user online but does not show chat messages: marked as
+        such, it leaves the user eligible for chat notifications."""
+        await super().start_presence()
+        try:
+            await presence.mark_notification_socket(user_id=self.user_id, connection=self.channel_name)
+        except RedisError as error:
+            # Unmarked, the socket counts as a chat socket until it reconnects (the Redis watch
+            # closes every socket with 1012 once Redis is back).
+            outage_log.warning("presence", "a notification socket could not be marked (%s)", error)
 
     async def connection_frame(self) -> dict:
         return {**await super().connection_frame(), "unread_count": await self.unread_count()}

@@ -56,3 +56,31 @@ class InAppNotification(models.Model):
 
     def __str__(self) -> str:
         return f"Notification {self.pk} to {self.recipient_id}: {self.title[:40]}"
+
+
+class NotificationOutbox(models.Model):
+    """The notifications of one `notify()` call for up to 10,000 recipients, not yet stored.
+
+    Written in the caller's transaction, so it exists exactly when the caller committed; the
+    worker stores its notifications and deletes it in one transaction. The on-commit enqueue is
+    only the fast path: a row still here at `dispatch_after` (the broker was down, the task was
+    lost) is enqueued again by the outbox sweep.
+    """
+
+    recipient_ids = models.JSONField()
+    # `notifications.services.NotificationContent`, already validated.
+    content = models.JSONField()
+    dedupe_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatch_after = models.DateTimeField()
+    # Enqueues by the sweep; each one waits twice as long as the one before (up to 16 times).
+    redispatches = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "notification_outbox"
+        verbose_name = "notification outbox row"
+        verbose_name_plural = "notification outbox"
+        indexes = [models.Index(fields=["dispatch_after"], name="notification_outbox_due")]
+
+    def __str__(self) -> str:
+        return f"Outbox {self.pk}: {len(self.recipient_ids)} recipients, key {self.dedupe_key}"

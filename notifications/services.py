@@ -1,20 +1,23 @@
 """Notification writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit.
 
-`notify()` is the producer API for other modules (CONTRACT §5): it validates, then enqueues the
-task by name, so this module never imports a task. The rest are the writes the worker and the API
-run: bulk creation with fan-out, the collapsed chat notification, and the read/dismiss changes,
+`notify()` is the producer API for other modules (CONTRACT §5): it validates, writes an outbox row
+in the caller's transaction and enqueues its delivery by task name after the commit, so this module
+never imports a task. The rest are the writes the worker and the API run: the outbox delivery and
+sweep, bulk creation with fan-out, the collapsed chat notification, and the read/dismiss changes,
 each of which broadcasts `notification_update` with the new unread count.
 """
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,18 +29,27 @@ from config.celery_app import app as celery_app
 from core.errors import NotFound, ValidationFailed
 from core.fanout import Push, push_on_commit
 from core.frames import parse_id
+from core.logging import Throttled
 from core.timestamps import iso_z
 from core.users import display_name
 from notifications import selectors
-from notifications.models import PRIORITY_RANKS, InAppNotification
-from presence.selectors import online_among
+from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox
+from presence.selectors import with_chat_socket_among
 
 if TYPE_CHECKING:
     from chat.models import ChatMessage
 
+logger = logging.getLogger(__name__)
+# A broker outage is reported once a while, not once per notify() call.
+enqueue_log = Throttled(logger, seconds=30)
+
 SEND_NOTIFICATION_TASK = "notifications.send_notification"
-# One task carries at most this many recipients; a larger audience becomes several tasks.
+DELIVER_OUTBOX_TASK = "notifications.deliver_outbox"
+# One outbox row, and so one task, carries at most this many recipients; a larger audience becomes several.
 RECIPIENTS_PER_TASK = 10_000
+# Outbox rows the sweep enqueues again per run, and how often a row's wait may double.
+OUTBOX_SWEEP_BATCH = 500
+OUTBOX_MAX_DOUBLINGS = 4
 # Rows written per INSERT statement and transaction.
 INSERT_BATCH = 5_000
 MAX_DATA_BYTES = 16 * 1024
@@ -86,11 +98,33 @@ def _refuse_nul(text: str, name: str) -> None:
 
 
 def _link(value: Any) -> str | None:
-    """A relative path or an http(s) URL: a `javascript:` link in a bell would run in the page."""
+    """A path on this site, or an http(s) URL on a host of NOTIFICATION_LINK_HOSTS: a bell's link is
+    followed on a click, so it must neither run script (`javascript:`) nor lead to another site.
+    Browsers read `\\` as `/` and drop tabs and newlines, which would make `/\\host` or `/<tab>/host`
+    the scheme-relative `//host`: links with either are refused outright."""
     link = _optional_text(value, "link", InAppNotification._meta.get_field("link").max_length)
-    if link is not None and not (link.startswith(("http://", "https://")) or (link.startswith("/") and not link.startswith("//"))):
-        raise ValidationFailed("link must be a path starting with / or an http(s) URL")
+    if link is None:
+        return None
+    if "\\" in link or not link.replace(" ", "").isprintable():
+        raise ValidationFailed("link must not contain backslashes or control characters")
+    if not (_is_site_path(link) or _is_allowed_url(link)):
+        raise ValidationFailed("link must be a path starting with a single / or an http(s) URL on a host in "
+                               "NOTIFICATION_LINK_HOSTS")
     return link
+
+
+def _is_site_path(link: str) -> bool:
+    return link.startswith("/") and not link.startswith("//")
+
+
+def _is_allowed_url(link: str) -> bool:
+    try:
+        url = urlsplit(link)
+        host = url.hostname
+    except ValueError:
+        return False
+    return (url.scheme.lower() in ("http", "https") and url.username is None
+            and host is not None and host in settings.NOTIFICATION_LINK_HOSTS)
 
 
 def _data(value: Any) -> dict:
@@ -203,10 +237,13 @@ def notify(
     data: dict | None = None,
     dedupe_key: str | None = None,
 ) -> int:
-    """Validates now, enqueues when the caller's transaction commits, and returns the number of
-    recipients at once. A queryset or group that holds nobody enqueues nothing.
+    """Validates now, and returns the number of recipients at once. A queryset or group that holds
+    nobody sends nothing. Raises `ValidationFailed` for bad input, never for a broker fault.
 
-    Without a `dedupe_key` one is generated, so that a redelivered task never creates a row twice.
+    The notification is accepted with the caller's transaction: an outbox row written in it is
+    delivered by a worker after the commit (at once if the broker takes the task, else by the
+    outbox sweep), and nothing is sent if the caller rolls back. Without a `dedupe_key` one is
+    generated, so that a task run twice never creates a row twice.
     """
     object_type, object_id = _related_object(related_object)
     content = validated_content(
@@ -215,14 +252,56 @@ def notify(
     )
     key = validated_dedupe_key(dedupe_key) or f"notify:{uuid.uuid4().hex}"
     recipient_ids = resolve_recipients(recipients)
-    for start in range(0, len(recipient_ids), RECIPIENTS_PER_TASK):
-        kwargs = {"recipient_ids": recipient_ids[start : start + RECIPIENTS_PER_TASK], "dedupe_key": key, **asdict(content)}
-        transaction.on_commit(partial(_enqueue_send, kwargs))
+    dispatch_after = timezone.now() + timedelta(seconds=settings.NOTIFICATION_OUTBOX_RETRY_SECONDS)
+    pending = NotificationOutbox.objects.bulk_create(
+        NotificationOutbox(recipient_ids=batch, content=asdict(content), dedupe_key=key, dispatch_after=dispatch_after)
+        for batch in _batches(recipient_ids, RECIPIENTS_PER_TASK)
+    )
+    for row in pending:
+        transaction.on_commit(partial(_enqueue_delivery, row.pk))
     return len(recipient_ids)
 
 
-def _enqueue_send(kwargs: dict) -> None:
-    celery_app.send_task(SEND_NOTIFICATION_TASK, kwargs=kwargs)
+def _enqueue_delivery(outbox_id: int) -> None:
+    """One attempt without Celery's publish retries, so a commit never waits out a broker outage;
+    any failure is logged and left to the outbox sweep, never raised into the caller's commit
+    (it would skip the caller's later on-commit hooks)."""
+    try:
+        celery_app.send_task(DELIVER_OUTBOX_TASK, kwargs={"outbox_id": outbox_id}, retry=False)
+    except Exception as error:
+        enqueue_log.warning("enqueue", "outbox row %s was not enqueued (%r); the outbox sweep enqueues it", outbox_id,
+                            error)
+
+
+def deliver_outbox(*, outbox_id: int) -> int:
+    """Stores the notifications of one outbox row and deletes it, in one transaction; returns how
+    many rows this call created. A row that is gone (delivered already) or locked (a worker is
+    delivering it) is left alone, and a retry after a failure finds the row again."""
+    with transaction.atomic():
+        pending = NotificationOutbox.objects.select_for_update(skip_locked=True).filter(pk=outbox_id).first()
+        if pending is None:
+            return 0
+        created = create_notifications(recipient_ids=pending.recipient_ids, content=NotificationContent(**pending.content),
+                                       dedupe_key=pending.dedupe_key)
+        pending.delete()
+    return created
+
+
+def redispatch_due_outbox() -> int:
+    """Enqueues again, after commit, up to OUTBOX_SWEEP_BATCH outbox rows whose `dispatch_after`
+    has passed, oldest first, and moves each one's next turn further out (doubling the wait).
+    Safe to run twice at once: rows are claimed with SKIP LOCKED. Returns how many it enqueued."""
+    with transaction.atomic():
+        now = timezone.now()
+        due = list(NotificationOutbox.objects.select_for_update(skip_locked=True)
+                   .filter(dispatch_after__lte=now).order_by("dispatch_after", "pk")[:OUTBOX_SWEEP_BATCH])
+        for row in due:
+            row.redispatches += 1
+            wait = settings.NOTIFICATION_OUTBOX_RETRY_SECONDS * 2 ** min(row.redispatches, OUTBOX_MAX_DOUBLINGS)
+            row.dispatch_after = now + timedelta(seconds=wait)
+            transaction.on_commit(partial(_enqueue_delivery, row.pk))
+        NotificationOutbox.objects.bulk_update(due, ["redispatches", "dispatch_after"])
+    return len(due)
 
 
 # Creation and fan-out ------------------------------------------------------------------------
@@ -313,10 +392,12 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
 
 
 def notify_chat_messages(*, messages: Sequence[ChatMessage]) -> list[InAppNotification]:
-    """Chat messages to receivers with no live socket: one collapsed `message` notification per
-    conversation, counting each message. Runs inside the chat service's transaction."""
-    offline = {message.receiver_id for message in messages} - online_among(message.receiver_id for message in messages)
-    return [_notify_chat_message(message) for message in messages if message.receiver_id in offline]
+    """Chat messages to receivers with no live chat socket (a notification socket alone does not
+    show them): one collapsed `message` notification per conversation, counting each message. Runs
+    inside the chat service's transaction."""
+    receiver_ids = {message.receiver_id for message in messages}
+    unreachable = receiver_ids - with_chat_socket_among(receiver_ids)
+    return [_notify_chat_message(message) for message in messages if message.receiver_id in unreachable]
 
 
 def _notify_chat_message(message: ChatMessage) -> InAppNotification:

@@ -23,8 +23,14 @@ def opened_order(user_id: int) -> str:
     return f"ws:connections_opened:{user_id}"
 
 
+def notification_sockets(user_id: int) -> str:
+    """Set: which of the user's entries are `/ws/notifications/` sockets; every other entry is a chat socket."""
+    return f"ws:notification_sockets:{user_id}"
+
+
 def connection_keys(user_id: int) -> list[str]:
-    return [connections(user_id), ONLINE_USERS, online(user_id), last_seen(user_id), opened_order(user_id)]
+    return [connections(user_id), ONLINE_USERS, online(user_id), last_seen(user_id), opened_order(user_id),
+            notification_sockets(user_id)]
 
 
 def announcement_keys(user_id: int) -> list[str]:

@@ -17,10 +17,10 @@ local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local stamp = string.format('%.6f', now)
 """
 
-# Offline exactly when the last entry is gone: the set and the online key follow the hash.
+# Offline exactly when the last entry is gone: the set, the online key and the marks follow the hash.
 _GO_OFFLINE_IF_NO_CONNECTIONS = """
 if redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[3], KEYS[5])
+  redis.call('DEL', KEYS[3], KEYS[5], KEYS[6])
   return redis.call('SREM', KEYS[2], ARGV[1])
 end
 return 0
@@ -72,12 +72,15 @@ return 1 - was_online
 CLOSE_CONNECTION = LuaScript(_NOW + """
 redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])
+redis.call('SREM', KEYS[6], ARGV[2])
 redis.call('SET', KEYS[4], stamp)
 """ + _GO_OFFLINE_IF_NO_CONNECTIONS)
 
 # ARGV: user_id, stale_after_seconds. Returns 1 if the user went offline. Running it twice at once
 # is safe: Redis runs scripts one at a time, and the second run finds nothing stale. last_seen keeps
-# the last heartbeat, the last sign of life.
+# the last heartbeat, the last sign of life. A swept entry keeps its notification-socket mark, so a
+# socket of a process that was only stalled is still known as one when it beats again; the marks go
+# when the user goes offline.
 SWEEP_STALE = LuaScript(_NOW + """
 local stale_before = now - tonumber(ARGV[2])
 local entries = redis.call('HGETALL', KEYS[1])
@@ -97,7 +100,34 @@ if excess <= 0 then return {} end
 local oldest = redis.call('ZRANGE', KEYS[5], 0, excess - 1)
 redis.call('ZREM', KEYS[5], unpack(oldest))
 redis.call('HDEL', KEYS[1], unpack(oldest))
+redis.call('SREM', KEYS[6], unpack(oldest))
 return oldest
+""")
+
+# ARGV: user_id, connection. Marks a live entry as a notification socket (an entry that is gone is
+# left unmarked), after its first TOUCH_CONNECTION, so that the mark never outlives the user's
+# entries.
+MARK_NOTIFICATION_SOCKET = LuaScript("""
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
+  redis.call('SADD', KEYS[6], ARGV[2])
+end
+""")
+
+# KEYS: connections and notification-socket marks of each user in turn. Returns one flag per user:
+# 1 if at least one of their entries is not a notification socket, that is, a chat socket.
+HAS_CHAT_SOCKET = LuaScript("""
+local flags = {}
+for i = 1, #KEYS, 2 do
+  local flag = 0
+  for _, socket in ipairs(redis.call('HKEYS', KEYS[i])) do
+    if redis.call('SISMEMBER', KEYS[i + 1], socket) == 0 then
+      flag = 1
+      break
+    end
+  end
+  flags[#flags + 1] = flag
+end
+return flags
 """)
 
 # KEYS: online users, announced-online users, last seen. ARGV: user_id, grace_seconds.

@@ -9,7 +9,7 @@ from django.utils.module_loading import import_string
 
 from core.redis import sync_client
 from core.timestamps import iso_z, now_iso
-from presence import keys
+from presence import keys, scripts
 
 
 def online_among(user_ids: Iterable[int]) -> set[int]:
@@ -17,6 +17,17 @@ def online_among(user_ids: Iterable[int]) -> set[int]:
     if not user_ids:
         return set()
     flags = sync_client().smismember(keys.ONLINE_USERS, user_ids)
+    return {user_id for user_id, flag in zip(user_ids, flags) if flag}
+
+
+def with_chat_socket_among(user_ids: Iterable[int]) -> set[int]:
+    """Which of the users have a live chat socket (a notification socket alone does not count), in
+    one round trip."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return set()
+    user_keys = [key for user_id in user_ids for key in (keys.connections(user_id), keys.notification_sockets(user_id))]
+    flags = scripts.HAS_CHAT_SOCKET.run(sync_client(), user_keys, [])
     return {user_id for user_id, flag in zip(user_ids, flags) if flag}
 
 

@@ -21,6 +21,12 @@ async def touch_connection(*, user_id: int, connection: str) -> bool:
     return bool(came_online)
 
 
+async def mark_notification_socket(*, user_id: int, connection: str) -> None:
+    """Records that a socket whose entry exists is a `/ws/notifications/` socket, so that it does not
+    count as a chat socket (`selectors.with_chat_socket_among`)."""
+    await scripts.MARK_NOTIFICATION_SOCKET.arun(async_client(), keys.connection_keys(user_id), [user_id, connection])
+
+
 async def close_connection(*, user_id: int, connection: str) -> bool:
     """Removes one socket's entry. True if it was the user's last one."""
     went_offline = await scripts.CLOSE_CONNECTION.arun(async_client(), keys.connection_keys(user_id), [user_id, connection])

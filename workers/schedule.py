@@ -10,4 +10,9 @@ app.conf.beat_schedule = {
         # A sweep that could not start in time is dropped: the next one covers it.
         "options": {"expires": settings.PRESENCE_SWEEP_SECONDS},
     },
+    "notifications-outbox-sweep": {
+        "task": "notifications.sweep_outbox",
+        "schedule": settings.NOTIFICATION_OUTBOX_RETRY_SECONDS,
+        "options": {"expires": settings.NOTIFICATION_OUTBOX_RETRY_SECONDS},
+    },
 }

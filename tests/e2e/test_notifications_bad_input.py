@@ -79,6 +79,54 @@ def test_the_task_by_name_rejects_bad_input_without_retrying(stack, make_user, k
     assert not InAppNotification.objects.exists()
 
 
+# A bell's link is followed on a click: none of these may lead off the site or run script.
+# Browsers read `\` as `/` and drop tabs and newlines, so `/\host` and `/<tab>/host` are `//host`.
+HOSTILE_LINKS = [
+    "/\\evil.example", "\\\\evil.example", "/\\/evil.example", "/x\\y", "//evil.example", "///evil.example",
+    "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", "/x\x7f", "/x\u0085",
+    "/\u202e/evil.example", "/\u2028/evil.example", " //evil.example", "evil.example", "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>", "http://evil.example/",
+    "https://evil.example/x", "https:evil.example", "ftp://evil.example/", "https://[::1",
+]
+SAFE_LINKS = ["/", "/courses/12/assignments/3?tab=files#top", "/a b/ünïcode/😀", "/x:y"]
+
+
+def hostile_link_id(link: str) -> str:
+    return link.encode("unicode_escape").decode()
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS, ids=hostile_link_id)
+def test_notify_rejects_a_link_off_the_site(transactional_db, link):
+    with pytest.raises(ValidationFailed, match="link must"):
+        services.notify([1], **VALID, link=link)
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS, ids=hostile_link_id)
+def test_the_task_by_name_rejects_a_link_off_the_site(stack, make_user, link):
+    alice = make_user()
+    result = app.send_task("notifications.send_notification", kwargs={"recipient_ids": [alice.id], **VALID, "link": link})
+
+    outcome = result.get(timeout=30)
+
+    assert outcome["code"] == "validation_error" and outcome["error"].startswith("link must"), outcome
+    assert not InAppNotification.objects.exists()
+
+
+@pytest.mark.parametrize("link", SAFE_LINKS)
+def test_links_on_the_site_are_kept(transactional_db, link):
+    assert services.validated_content(**VALID, link=link).link == link
+
+
+def test_urls_on_an_allowed_host_are_kept_and_no_other(transactional_db, settings):
+    settings.NOTIFICATION_LINK_HOSTS = ["erp.example"]
+    for link in ("https://erp.example/invoices/42", "http://ERP.example:8443/x"):
+        assert services.validated_content(**VALID, link=link).link == link
+    for link in ("https://erp.example@evil.example/", "https://user@erp.example/", "https://erp.example.evil.example/",
+                 "https://evil.example/?next=https://erp.example/", "javascript://erp.example/%0Aalert(1)"):
+        with pytest.raises(ValidationFailed, match="link must"):
+            services.validated_content(**VALID, link=link)
+
+
 @pytest.mark.parametrize(("frame", "code", "error"), [
     ({"type": "mark_read"}, "validation_error", "notification_id is required"),
     ({"type": "mark_read", "notification_id": "abc"}, "validation_error", "notification_id must be a positive integer"),

@@ -87,3 +87,29 @@ async def test_a_rest_read_of_the_conversation_marks_its_notification_read(stack
     assert response.status_code == 200 and response.json()["marked_count"] == 1
     notification, = message_notifications(bob)
     assert notification.is_read and notification.related_object_id == sent["conversation_id"]
+
+
+async def test_a_receiver_with_only_a_notification_socket_open_gets_the_chat_notification_on_it(stack, make_user, ws):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    alice_chat = await ws(alice)
+    bob_bell = await ws(bob, NOTIFICATIONS)
+    await eventually(lambda: is_online(bob.id))
+
+    await send(alice_chat, bob, "Lunch at noon? 🍜")
+
+    pushed = (await bob_bell.expect("notification"))["notification"]
+    assert pushed["notification_type"] == "message" and pushed["message"] == "Lunch at noon? 🍜"
+    assert [n.pk for n in message_notifications(bob)] == [pushed["id"]]
+
+
+async def test_a_receiver_with_a_chat_socket_open_gets_no_chat_notification(stack, make_user, ws):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    alice_chat = await ws(alice)
+    bob_bell, bob_chat = await ws(bob, NOTIFICATIONS), await ws(bob)
+    await eventually(lambda: is_online(bob.id))
+
+    await send(alice_chat, bob, "You can see this one live")
+
+    await bob_chat.expect("message")
+    await bob_bell.expect_none("notification")
+    assert message_notifications(bob) == []

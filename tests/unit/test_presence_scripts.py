@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from core.redis import async_client, sync_client
-from presence import keys, scripts, services
+from presence import keys, scripts, selectors, services
 from tests.support.presence import read_presence
 
 USER = 41
@@ -131,6 +131,59 @@ async def test_eviction_keeps_exactly_the_newest_connections_up_to_the_cap():
     state = read_presence(sync_client(), USER)
     assert state.online and sorted(state.connections) == ["middle", "newest"]
     assert await services.evict_connections_over_cap(user_id=USER, cap=2) == []
+
+
+def marks(user_id: int) -> set[str]:
+    return sync_client().smembers(keys.notification_sockets(user_id))
+
+
+async def test_a_user_has_a_chat_socket_while_any_entry_is_not_a_marked_notification_socket():
+    assert selectors.with_chat_socket_among([USER, OTHER]) == set()
+    await services.touch_connection(user_id=USER, connection="bell")
+    await services.mark_notification_socket(user_id=USER, connection="bell")
+    await services.touch_connection(user_id=OTHER, connection="chat")
+    assert selectors.with_chat_socket_among([USER, OTHER]) == {OTHER}
+    assert selectors.online_among([USER, OTHER]) == {USER, OTHER}
+
+    await services.touch_connection(user_id=USER, connection="chat")
+    assert selectors.with_chat_socket_among([USER, OTHER]) == {USER, OTHER}
+    await services.close_connection(user_id=USER, connection="chat")
+    assert selectors.with_chat_socket_among([USER]) == set()
+
+
+async def test_a_mark_is_written_only_for_a_live_entry_and_goes_with_it():
+    await services.mark_notification_socket(user_id=USER, connection="never-opened")
+    assert marks(USER) == set()
+
+    for channel in ("bell-1", "bell-2", "bell-3"):
+        await services.touch_connection(user_id=USER, connection=channel)
+        await services.mark_notification_socket(user_id=USER, connection=channel)
+        time.sleep(0.002)
+    assert await services.evict_connections_over_cap(user_id=USER, cap=2) == ["bell-1"]
+    assert marks(USER) == {"bell-2", "bell-3"}
+    await services.close_connection(user_id=USER, connection="bell-2")
+    assert marks(USER) == {"bell-3"}
+    await services.close_connection(user_id=USER, connection="bell-3")
+    assert not sync_client().exists(keys.notification_sockets(USER))
+
+
+async def test_a_stalled_notification_socket_keeps_its_mark_and_marks_go_when_the_user_goes_offline():
+    for channel in ("stalled-bell", "dead-bell"):
+        await services.touch_connection(user_id=USER, connection=channel)
+        await services.mark_notification_socket(user_id=USER, connection=channel)
+    await services.touch_connection(user_id=USER, connection="live-bell")
+    await services.mark_notification_socket(user_id=USER, connection="live-bell")
+    backdate(USER, "stalled-bell", 60)
+    backdate(USER, "dead-bell", 60)
+    services.sweep_stale_connections(batch_size=10, stale_after=30)
+
+    await services.touch_connection(user_id=USER, connection="stalled-bell")
+    assert selectors.with_chat_socket_among([USER]) == set()
+
+    for channel in ("stalled-bell", "live-bell"):
+        backdate(USER, channel, 60)
+    assert services.sweep_stale_connections(batch_size=10, stale_after=30) == [USER]
+    assert not sync_client().exists(keys.notification_sockets(USER))
 
 
 async def test_announce_reports_real_transitions_once_and_waits_out_the_grace():

@@ -54,6 +54,18 @@ def send_notification(
     return {"created": services.create_notifications(recipient_ids=ids, content=content, dedupe_key=key)}
 
 
+@shared_task(base=ReliableTask, name=services.DELIVER_OUTBOX_TASK)
+def deliver_outbox(*, outbox_id: int) -> dict:
+    """The notifications of one `notify()` call, from its outbox row."""
+    return {"created": services.deliver_outbox(outbox_id=outbox_id)}
+
+
+@shared_task(base=ReliableTask, name="notifications.sweep_outbox")
+def sweep_outbox() -> dict:
+    """Run by beat: enqueues again the `notify()` calls whose delivery did not happen in time."""
+    return {"enqueued": services.redispatch_due_outbox()}
+
+
 def _report(error: ClientError, reply_channel: str | None) -> dict:
     if reply_channel:
         push_now([Push(frame={"type": "error", **error.as_dict()}, channel=reply_channel)])
