@@ -1,11 +1,15 @@
 """Settings, read from the environment (see the settings table in README.md)."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url as parse_redis_url
+
+from config.cors import allowed_origins_and_patterns
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +42,16 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 # a missing Origin (non-browser client) is allowed.
 WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or [host for host in ALLOWED_HOSTS if host != "*"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Browser calls to the REST API from a front end on another origin, preflight included: the
+# socket allow-list unless CORS_ALLOWED_ORIGINS names its own, in the same form (config/cors.py).
+# Tokens travel in the Authorization header, never in cookies, so no credentials mode.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOWED_ORIGINS, CORS_ALLOWED_ORIGIN_REGEXES = allowed_origins_and_patterns(
+    env_list("CORS_ALLOWED_ORIGINS") or WS_ALLOWED_ORIGINS
+)
+CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
+# The demo page (`/`) and its people directory: development servers only, unless asked for.
+DEMO_ENABLED = env_bool("DEMO_ENABLED", DEBUG)
 
 INSTALLED_APPS = [
     "daphne",
@@ -47,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -60,7 +75,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Probes reach the process by its address, which is not among the public ALLOWED_HOSTS.
+    "core.middleware.probes_before_host_check",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,6 +133,12 @@ CACHES = {
     }
 }
 
+# Redis pub/sub ignores database numbers: deployments sharing a Redis server would read each
+# other's frames under one prefix. Each deployment's own (every process of it derives the same one)
+# comes from its Redis and PostgreSQL databases.
+CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX") or "asgi-" + hashlib.sha256(
+    f"{DATABASES['default']['NAME']}|{parse_redis_url(REDIS_URL).get('db') or 0}".encode()
+).hexdigest()[:12]
 # The pub/sub layer: one Redis round trip per send instead of several (PITFALLS 2). It may drop
 # across a Redis reconnect, which the pending replay from PostgreSQL covers.
 CHANNEL_LAYERS = {
@@ -121,7 +146,7 @@ CHANNEL_LAYERS = {
         "BACKEND": os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
-            "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+            "prefix": CHANNEL_LAYER_PREFIX,
         },
     }
 }
@@ -137,7 +162,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Collected into the image (Dockerfile) and served by WhiteNoise; with DEBUG on, straight from the apps.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
@@ -217,6 +243,12 @@ CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)
 CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 500)
 # Uploads (docs/rest-api.md): the type is sniffed from the content; these MIME types are allowed.
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# What one user's uploads may add up to, and how long an upload no message took is kept.
+CHAT_ATTACHMENT_QUOTA_BYTES = env_int("CHAT_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
+CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600)
+# Larger request bodies are refused (413) before they are read, before authentication (config/asgi.py):
+# an upload's file plus its multipart framing fits.
+HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", CHAT_ATTACHMENT_MAX_BYTES + 1024 * 1024)
 CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
     "CHAT_ATTACHMENT_ALLOWED_TYPES",
     "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/webm,video/quicktime,audio/mpeg,audio/ogg,"

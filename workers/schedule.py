@@ -3,11 +3,19 @@ from django.conf import settings
 
 from config.celery_app import app
 
+# Uploads no message took are looked for hourly; they are kept CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS.
+UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
+
 app.conf.beat_schedule = {
     "presence-sweep-stale": {
         "task": "presence.sweep_stale",
         "schedule": settings.PRESENCE_SWEEP_SECONDS,
         # A sweep that could not start in time is dropped: the next one covers it.
         "options": {"expires": settings.PRESENCE_SWEEP_SECONDS},
+    },
+    "chat-remove-unattached-uploads": {
+        "task": "chat.remove_unattached_uploads",
+        "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
+        "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
     },
 }
