@@ -243,12 +243,6 @@ CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)
 CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 500)
 # Uploads (docs/rest-api.md): the type is sniffed from the content; these MIME types are allowed.
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-# What one user's uploads may add up to, and how long an upload no message took is kept.
-CHAT_ATTACHMENT_QUOTA_BYTES = env_int("CHAT_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
-CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600)
-# Larger request bodies are refused (413) before they are read, before authentication (config/asgi.py):
-# an upload's file plus its multipart framing fits.
-HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", CHAT_ATTACHMENT_MAX_BYTES + 1024 * 1024)
 CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
     "CHAT_ATTACHMENT_ALLOWED_TYPES",
     "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/webm,video/quicktime,audio/mpeg,audio/ogg,"
@@ -258,6 +252,12 @@ CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation,"
     "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet",
 )
+# What one user's uploads may add up to, and how long an upload no message took is kept.
+CHAT_ATTACHMENT_QUOTA_BYTES = env_int("CHAT_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
+CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600)
+# Larger request bodies are refused (413) before they are read, before authentication (config/asgi.py):
+# an upload's file plus its multipart framing fits.
+HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", CHAT_ATTACHMENT_MAX_BYTES + 1024 * 1024)
 WS_RATE_LIMITS = {
     "message": os.environ.get("WS_RATE_MESSAGE", "60/min"),
     "typing": os.environ.get("WS_RATE_TYPING", "30/min"),
