@@ -13,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -25,6 +25,10 @@ from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
 from notifications import services as notification_services
 from presence import services as presence_services
+
+
+# Namespace of the per-user advisory lock that keeps the upload quota exact under parallel uploads.
+UPLOAD_QUOTA_LOCK_NAMESPACE = 0x75706C64
 
 
 def idempotency_key_for(temp_id: str | None) -> str:
@@ -231,7 +235,9 @@ def store_attachment(*, uploader_id: int, upload: UploadedFile) -> Attachment:
     """Stores an upload under a generated name, with the type its content really has.
 
     Not idempotent by nature (each upload is a new file); an upload nobody attaches stays its
-    uploader's only. The file is written before the row, and removed again if the row fails.
+    uploader's only, until `remove_unattached_attachments` removes it. Refused (`too_large`) when
+    it would take the uploader's stored files past `CHAT_ATTACHMENT_QUOTA_BYTES`. The file is
+    written before the row, and removed again if the row fails.
     """
     name = uploads.check_name(upload.name or "")
     uploads.check_size(upload.size)
@@ -241,13 +247,61 @@ def store_attachment(*, uploader_id: int, upload: UploadedFile) -> Attachment:
         uploader_id=uploader_id, attachment_type=sniffed.attachment_type, content_type=sniffed.mime,
         size=len(content), name=name,
     )
-    attachment.file.save(f"{uuid.uuid4().hex}.{sniffed.extension}", ContentFile(content), save=False)
     try:
-        attachment.save()
+        with transaction.atomic():
+            # One upload of a user at a time past this point, so that parallel uploads cannot
+            # together pass the quota.
+            _lock_upload_quota(uploader_id)
+            stored = Attachment.objects.filter(uploader_id=uploader_id).aggregate(total=Sum("size"))["total"]
+            uploads.check_quota(stored=stored or 0, size=attachment.size)
+            attachment.file.save(f"{uuid.uuid4().hex}.{sniffed.extension}", ContentFile(content), save=False)
+            attachment.save()
     except BaseException:
-        attachment.file.delete(save=False)
+        if attachment.file:
+            attachment.file.delete(save=False)
         raise
     return attachment
+
+
+def _lock_upload_quota(uploader_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [UPLOAD_QUOTA_LOCK_NAMESPACE, uploader_id % 2**31])
+
+
+def remove_unattached_attachments(*, created_before: datetime, batch_size: int, max_batches: int) -> int:
+    """Removes the uploads made before `created_before` that no message took, rows and then files,
+    in batches of `batch_size`, at most `max_batches` of them per call (the next call goes on).
+    Returns how many it removed."""
+    removed = 0
+    for _ in range(max_batches):
+        batch = _remove_unattached_batch(created_before=created_before, limit=batch_size)
+        removed += batch
+        if batch < batch_size:
+            break
+    return removed
+
+
+def _remove_unattached_batch(*, created_before: datetime, limit: int) -> int:
+    with transaction.atomic():
+        # Rows a send is claiming right now are locked by it, and skipped.
+        locked = list(
+            Attachment.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(message__isnull=True, created_at__lt=created_before)
+            .order_by("pk").values_list("pk", flat=True)[:limit]
+        )
+        # Read again under the locks: a send that claimed one just before it was locked has committed.
+        expired = Attachment.objects.filter(pk__in=locked, message__isnull=True)
+        file_names = list(expired.values_list("file", flat=True))
+        expired.delete()
+        # The files go once no row points to them any more.
+        transaction.on_commit(lambda: _delete_files(file_names), robust=True)
+    return len(file_names)
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = Attachment._meta.get_field("file").storage
+    for name in names:
+        storage.delete(name)
 
 
 def _claim_attachment(*, uploader_id: int, attachment_id: int) -> Attachment:

@@ -55,6 +55,14 @@ def check_size(size: int) -> None:
         raise TooLarge(f"The file is larger than {settings.CHAT_ATTACHMENT_MAX_BYTES} bytes")
 
 
+def check_quota(*, stored: int, size: int) -> None:
+    """`stored`: the bytes the uploader's files take already."""
+    quota = settings.CHAT_ATTACHMENT_QUOTA_BYTES
+    if stored + size > quota:
+        raise TooLarge(f"The file would take your uploads past your storage quota of {quota} bytes "
+                       f"({stored} bytes used)")
+
+
 def sniff(content: bytes) -> SniffedType:
     """The allowed type the content really has, or a clear `validation_error`."""
     if ACTIVE_CONTENT.search(content):

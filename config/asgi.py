@@ -1,4 +1,5 @@
-"""The ASGI entry point: HTTP goes to Django, sockets through origin check and token auth."""
+"""The ASGI entry point: HTTP goes to Django behind a body-size cap, sockets through origin check
+and token auth."""
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ from django.urls import path  # noqa: E402
 
 from chat.consumers import ChatConsumer  # noqa: E402
 from core.auth import QueryTokenAuthMiddleware  # noqa: E402
+from core.body_limit import BodySizeLimitMiddleware  # noqa: E402
 from core.origin import OriginAllowListMiddleware  # noqa: E402
 from notifications.consumers import NotificationConsumer  # noqa: E402
 
@@ -23,7 +25,7 @@ websocket_urlpatterns = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimitMiddleware(django_asgi_app),
         "websocket": OriginAllowListMiddleware(QueryTokenAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,12 +1,16 @@
 """Settings, read from the environment (see the settings table in README.md)."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+from redis.connection import parse_url as parse_redis_url
+
+from config.cors import allowed_origins_and_patterns
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +43,16 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 # a missing Origin (non-browser client) is allowed.
 WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or [host for host in ALLOWED_HOSTS if host != "*"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Browser calls to the REST API from a front end on another origin, preflight included: the
+# socket allow-list unless CORS_ALLOWED_ORIGINS names its own, in the same form (config/cors.py).
+# Tokens travel in the Authorization header, never in cookies, so no credentials mode.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOWED_ORIGINS, CORS_ALLOWED_ORIGIN_REGEXES = allowed_origins_and_patterns(
+    env_list("CORS_ALLOWED_ORIGINS") or WS_ALLOWED_ORIGINS
+)
+CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
+# The demo page (`/`) and its people directory: development servers only, unless asked for.
+DEMO_ENABLED = env_bool("DEMO_ENABLED", DEBUG)
 
 INSTALLED_APPS = [
     "daphne",
@@ -48,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -61,8 +76,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Probes reach the process by its address, which is not among the public ALLOWED_HOSTS.
+    "core.middleware.probes_before_host_check",
     "core.middleware.ReleaseDatabaseConnectionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,6 +145,12 @@ CACHES = {
     }
 }
 
+# Redis pub/sub ignores database numbers: deployments sharing a Redis server would read each
+# other's frames under one prefix. Each deployment's own (every process of it derives the same one)
+# comes from its Redis and PostgreSQL databases.
+CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX") or "asgi-" + hashlib.sha256(
+    f"{DATABASES['default']['NAME']}|{parse_redis_url(REDIS_URL).get('db') or 0}".encode()
+).hexdigest()[:12]
 # The pub/sub layer: one Redis round trip per send instead of several (PITFALLS 2). It may drop
 # across a Redis reconnect, which the pending replay from PostgreSQL covers.
 CHANNEL_LAYER_BACKEND = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
@@ -137,7 +162,7 @@ CHANNEL_LAYERS = {
             "hosts": [{"address": REDIS_URL, "max_connections": 1000,
                        **(REDIS_TIMEOUTS if CHANNEL_LAYER_BACKEND.endswith(".RedisPubSubChannelLayer")
                           else {"socket_timeout": None})}],
-            "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "asgi"),
+            "prefix": CHANNEL_LAYER_PREFIX,
         },
     }
 }
@@ -153,7 +178,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Collected into the image (Dockerfile) and served by WhiteNoise; with DEBUG on, straight from the apps.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
@@ -214,7 +240,11 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_CHAT_QUEUE = "chat"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_CHAT_QUEUE)]
-CELERY_TASK_ROUTES = {"chat.*": {"queue": CELERY_CHAT_QUEUE}}
+CELERY_TASK_ROUTES = {
+    # Periodic housekeeping stays behind everything else (exact names win over patterns).
+    "chat.remove_unattached_uploads": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    "chat.*": {"queue": CELERY_CHAT_QUEUE},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -261,6 +291,12 @@ CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation,"
     "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet",
 )
+# What one user's uploads may add up to, and how long an upload no message took is kept.
+CHAT_ATTACHMENT_QUOTA_BYTES = env_int("CHAT_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
+CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600)
+# Larger request bodies are refused (413) before they are read, before authentication (config/asgi.py):
+# an upload's file plus its multipart framing fits.
+HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", CHAT_ATTACHMENT_MAX_BYTES + 1024 * 1024)
 WS_RATE_LIMITS = {
     "message": os.environ.get("WS_RATE_MESSAGE", "60/min"),
     "typing": os.environ.get("WS_RATE_TYPING", "30/min"),

@@ -5,6 +5,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 _TOKEN_PATTERNS = [
@@ -39,14 +40,27 @@ def _hidden(value: Any) -> str:
 
 
 class RedactTokensFilter(logging.Filter):
-    """Rewrites the record so that every handler downstream sees the redacted text."""
+    """Rewrites the record so that every handler downstream sees the redacted text.
+
+    Tokens are redacted inside the arguments, which keep their shape: formatters such as
+    Uvicorn's access log read the arguments themselves (a tuple of client, method, path...).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _redacted(value) for key, value in record.args.items()}
         message = record.getMessage()
         redacted = redact(message)
         if redacted != message:
-            record.msg, record.args = redacted, None
+            # The token is in the format string itself, or spans it and an argument.
+            record.msg, record.args = redacted, ()
         return True
+
+
+def _redacted(arg: object) -> object:
+    return redact(arg) if isinstance(arg, str) else arg
 
 
 def install_everywhere() -> None:

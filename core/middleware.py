@@ -1,11 +1,43 @@
-"""HTTP middleware of the project's own."""
+"""Django middleware of this project's own."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse
+from django.urls import resolve, reverse
+from django.utils.decorators import sync_and_async_middleware
 
 from core.db import release_connection
+
+PROBE_URL_NAMES = ("healthz", "readyz")
+
+
+@functools.cache
+def _probe_views() -> dict[str, Callable[[HttpRequest], HttpResponse]]:
+    return {reverse(name): resolve(reverse(name)).func for name in PROBE_URL_NAMES}
+
+
+@sync_and_async_middleware
+def probes_before_host_check(get_response):
+    """Answers `/healthz` and `/readyz` before any other middleware validates the Host header.
+
+    A probe (the container's health check, a load balancer) reaches the process by its address,
+    which a production `ALLOWED_HOSTS` does not list; the probes read nothing from the request.
+    Every other path goes through the whole chain, host validation included.
+    """
+    if iscoroutinefunction(get_response):
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            probe = _probe_views().get(request.path_info)
+            if probe is not None:
+                return await sync_to_async(probe)(request)
+            return await get_response(request)
+    else:
+        def middleware(request: HttpRequest) -> HttpResponse:
+            probe = _probe_views().get(request.path_info)
+            return probe(request) if probe is not None else get_response(request)
+    return middleware
 
 
 class ReleaseDatabaseConnectionMiddleware:

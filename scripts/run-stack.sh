@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole stack on this machine: installs, creates and migrates the database, creates the demo
-# users, prints their tokens, then runs the ASGI server, the worker, beat and Flower (Procfile).
+# The whole stack on this machine: installs, creates and migrates the database, collects the static
+# files, creates the demo users, prints their tokens, then runs the ASGI server, the worker, beat and
+# Flower (Procfile). DEBUG is on unless set otherwise, so the demo page is served too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ export FLOWER_BASIC_AUTH=${FLOWER_BASIC_AUTH:-admin:flower-demo}
 
 python manage.py ensure_database
 python manage.py migrate --noinput
+python manage.py collectstatic --noinput --verbosity 0
 python manage.py create_demo_users
 echo "Flower login: ${FLOWER_BASIC_AUTH}"
 # -p keeps honcho from assigning each process a PORT of its own: web listens on $PORT.

@@ -24,6 +24,8 @@ TEST_ENVIRONMENT = {
     # Uploads of test runs stay out of the project's own media directory.
     "MEDIA_ROOT": f"/tmp/erp-comm-test-media-{SLOT}",
     "PRESENCE_OFFLINE_GRACE_SECONDS": "1",
+    # The demo page and its people directory (off with DEBUG off unless asked for) are under test.
+    "DEMO_ENABLED": "true",
     "LOG_LEVEL": "INFO",
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
 }

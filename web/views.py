@@ -2,6 +2,8 @@
 
 The page needs no build step: the browser loads the ES modules of web/client and web/demo as
 they are. Assets are served from an allow-listed part of web/ only (never node_modules or tests).
+The page, its own modules and the people directory exist only with `DEMO_ENABLED` (web/urls.py),
+which defaults to `DEBUG`: a production server does not list its users to whoever logs in.
 """
 from __future__ import annotations
 

@@ -3,6 +3,9 @@ from django.conf import settings
 
 from config.celery_app import app
 
+# Uploads no message took are looked for hourly; they are kept CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS.
+UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
+
 app.conf.beat_schedule = {
     "presence-sweep-stale": {
         "task": "presence.sweep_stale",
@@ -14,5 +17,10 @@ app.conf.beat_schedule = {
         "task": "notifications.sweep_outbox",
         "schedule": settings.NOTIFICATION_OUTBOX_RETRY_SECONDS,
         "options": {"expires": settings.NOTIFICATION_OUTBOX_RETRY_SECONDS},
+    },
+    "chat-remove-unattached-uploads": {
+        "task": "chat.remove_unattached_uploads",
+        "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
+        "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
     },
 }

@@ -22,7 +22,8 @@ class ErrorSerializer(serializers.Serializer):
 class ApiSchema(AutoSchema):
     """Documents the errors an endpoint can answer with even when its view does not list them:
     400 when it takes input, 401 when it needs authentication, 404 when it names an object or
-    a page (an unknown cursor or page number), 429 when it is throttled, and 503 everywhere."""
+    a page (an unknown cursor or page number), 413 when it takes a body, 429 when it is throttled,
+    and 503 everywhere."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -39,6 +40,9 @@ class ApiSchema(AutoSchema):
             yield "401"
         if any(p["in"] == "path" or p["name"] in {"cursor", "page"} for p in parameters):
             yield "404"
+        if operation.get("requestBody"):
+            # core.body_limit: a body over HTTP_MAX_BODY_BYTES is refused before it is read.
+            yield "413"
         if self.view.get_throttles():
             yield "429"
         # core.api.exception_handler: PostgreSQL, Redis or the broker is unreachable; retry later.

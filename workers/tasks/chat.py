@@ -1,8 +1,11 @@
-"""Chat tasks: the message pipeline's persistence, receipts and replay."""
+"""Chat tasks: the message pipeline's persistence, receipts and replay, and the upload clean-up."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from chat import selectors, services
 from chat.typing import expire_typing_sync
@@ -107,3 +110,18 @@ def record_typing(*, user_id: int, partner_id: int, is_typing: bool) -> None:
 def expire_typing(*, user_id: int, user_name: str, partner_id: int) -> None:
     """The server-side typing timeout for typists without a socket (the REST endpoint)."""
     expire_typing_sync(user_id=user_id, user_name=user_name, partner_id=partner_id)
+
+
+# One run removes at most this many batches of this many uploads; the next run goes on.
+UNATTACHED_UPLOAD_BATCH = 500
+UNATTACHED_UPLOAD_BATCHES_PER_RUN = 20
+
+
+@shared_task(base=ReliableTask, name="chat.remove_unattached_uploads")
+def remove_unattached_uploads() -> int:
+    """Beat's: uploads that no message took within `CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS` go,
+    rows and files, a bounded number per run."""
+    return services.remove_unattached_attachments(
+        created_before=timezone.now() - timedelta(seconds=settings.CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS),
+        batch_size=UNATTACHED_UPLOAD_BATCH, max_batches=UNATTACHED_UPLOAD_BATCHES_PER_RUN,
+    )
