@@ -175,6 +175,7 @@ class Bench:
             # The bench offers far more than a person types: the per-user limits must not bite.
             WS_RATE_MESSAGE="100000000/min",
             WS_RATE_OTHER="100000000/min",
+            THROTTLE_USER="100000000/min",
             # Product defaults otherwise (LOG_LEVEL INFO: workers log every task, as deployed);
             # per-request access lines would only measure the terminal.
             ACCESS_LOG="false",

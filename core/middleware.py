@@ -31,13 +31,21 @@ def probes_before_host_check(get_response):
         async def middleware(request: HttpRequest) -> HttpResponse:
             probe = _probe_views().get(request.path_info)
             if probe is not None:
-                return await sync_to_async(probe)(request)
+                return await sync_to_async(_answer)(probe, request)
             return await get_response(request)
     else:
         def middleware(request: HttpRequest) -> HttpResponse:
             probe = _probe_views().get(request.path_info)
-            return probe(request) if probe is not None else get_response(request)
+            return _answer(probe, request) if probe is not None else get_response(request)
     return middleware
+
+
+def _answer(probe: Callable[[HttpRequest], HttpResponse], request: HttpRequest) -> HttpResponse:
+    response = probe(request)
+    # CommonMiddleware, which sets it for every other response, is skipped: without it the server
+    # would answer in chunks, which simple probe clients do not read.
+    response.headers["Content-Length"] = str(len(response.content))
+    return response
 
 
 class ReleaseDatabaseConnectionMiddleware:

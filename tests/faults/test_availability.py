@@ -153,6 +153,7 @@ async def test_a_hung_redis_stalls_no_socket_and_everything_recovers_by_itself(f
     await sender.expect("connection")
     receiver = await WsClient.connect(server.ws_url, "/ws/chat/", bob.token)
     await receiver.expect("connection")
+    await asyncio.sleep(1)  # each socket's setup (its pending replay) has been handed over
 
     fault_stack.redis.pause()
     try:
