@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 
 from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
-from core.errors import ClientError, Forbidden, NotFound, TooLarge, ValidationFailed
+from core.errors import ClientError, Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
 from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
@@ -106,8 +106,15 @@ def _store_or_find(send: NewMessage, users: Mapping[int, AbstractBaseUser]) -> S
             if isinstance(error, ClientError):
                 return error
             raise
+        if not _is_retry_of(send, existing):
+            # Confirming the stored message would tell the client that this different one was sent.
+            return Conflict("temp_id was already used for a different message")
         _push_again(existing, send.reply_channel)
         return existing
+
+
+def _is_retry_of(send: NewMessage, message: ChatMessage) -> bool:
+    return (send.receiver_id, send.text, send.attachment_id) == (message.receiver_id, message.message, message.attachment_id)
 
 
 def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, AbstractBaseUser]) -> list[ChatMessage]:

@@ -41,7 +41,14 @@ class TooLarge(ClientError):
     http_status = 400
 
 
-ERROR_BY_CODE = {cls.code: cls for cls in (ValidationFailed, NotFound, Forbidden, TooLarge)}
+class Conflict(ClientError):
+    """The request repeats an idempotency key (a send's temp_id) with different content."""
+
+    code = "conflict"
+    http_status = 409
+
+
+ERROR_BY_CODE = {cls.code: cls for cls in (ValidationFailed, NotFound, Forbidden, TooLarge, Conflict)}
 
 
 def from_dict(payload: dict) -> ClientError:

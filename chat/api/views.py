@@ -60,7 +60,8 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
 
     @extend_schema(request={"application/json": s.SendMessageSerializer,
                             "multipart/form-data": s.SendMessageWithUploadSerializer},
-                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer,
+                              409: ErrorSerializer})
     def create(self, request):
         data = s.SendMessageWithUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -9,6 +9,8 @@ from tests.support.ws import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+API = "/api/v1/communication/chats/"
+
 
 async def test_the_same_temp_id_twice_stores_one_row_and_answers_the_same_id(stack, make_user, ws):
     alice, bob = make_user(), make_user()
@@ -33,6 +35,81 @@ async def test_a_rest_retry_with_the_same_temp_id_returns_the_stored_message(sta
     response = alice.rest(stack).post("/api/v1/communication/chats/", {"receiver_id": bob.id, "message": "over the socket", "temp_id": "x-9"})
 
     assert response.status_code == 201 and response.json()["id"] == sent["id"]
+    assert ChatMessage.objects.filter(sender_id=alice.id).count() == 1
+
+
+def upload_text(user, stack) -> int:
+    response = user.rest(stack).post(f"{API}attachments/", files={"file": ("notes.txt", b"notes", "text/plain")})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def changed_send(change: str, original: dict, *, other_receiver_id: int, upload_id: int) -> dict:
+    """The original send with one of the things that make it a different message changed."""
+    return {**original, **{
+        "receiver": {"receiver_id": other_receiver_id},
+        "text": {"message": original["message"] + " (edited)"},
+        "attachment": {"attachment_id": upload_id},
+    }[change]}
+
+
+CHANGES = ["receiver", "text", "attachment"]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+async def test_a_temp_id_reused_for_a_different_message_is_a_conflict_and_stores_nothing(stack, make_user, ws, change):
+    alice, bob, carol = make_user(), make_user(), make_user()
+    alice_ws, carol_ws = await ws(alice), await ws(carol)
+    upload_id = upload_text(alice, stack)
+    original = {"type": "message", "receiver_id": bob.id, "message": "the original", "temp_id": "reused-1"}
+    await alice_ws.send(original)
+    sent = await alice_ws.expect("message_sent")
+
+    await alice_ws.send(changed_send(change, original, other_receiver_id=carol.id, upload_id=upload_id))
+
+    error = await alice_ws.expect("error")
+    assert error["code"] == "conflict" and error["temp_id"] == "reused-1" and error["error"]
+    assert list(ChatMessage.objects.filter(sender_id=alice.id).values_list("id", "receiver_id", "message")) == [
+        (sent["id"], bob.id, "the original")]
+    assert not ChatMessage.objects.filter(attachment_id=upload_id).exists()
+    # A genuine retry is still answered with the stored message.
+    await alice_ws.send(original)
+    assert (await alice_ws.expect("message_sent"))["id"] == sent["id"]
+    await carol_ws.expect_none("message")
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_rest_send_reusing_a_temp_id_for_a_different_message_is_a_409(stack, make_user, change):
+    alice, bob, carol = make_user(), make_user(), make_user()
+    client = alice.rest(stack)
+    upload_id = upload_text(alice, stack)
+    original = {"receiver_id": bob.id, "message": "the original", "temp_id": "reused-2"}
+    first = client.post(API, original)
+    assert first.status_code == 201, first.text
+
+    conflict = client.post(API, changed_send(change, original, other_receiver_id=carol.id, upload_id=upload_id))
+
+    assert conflict.status_code == 409, conflict.text
+    assert conflict.json()["code"] == "conflict" and conflict.json()["error"]
+    assert list(ChatMessage.objects.filter(sender_id=alice.id).values_list("id", "receiver_id", "message")) == [
+        (first.json()["id"], bob.id, "the original")]
+    assert not ChatMessage.objects.filter(attachment_id=upload_id).exists()
+    retry = client.post(API, original)
+    assert retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
+
+
+async def test_a_temp_id_sent_with_an_attachment_and_retried_without_it_is_a_conflict(stack, make_user, ws):
+    alice, bob = make_user(), make_user()
+    alice_ws = await ws(alice)
+    original = {"receiver_id": bob.id, "message": "", "attachment_id": upload_text(alice, stack), "temp_id": "att-1"}
+    await alice_ws.send(original)
+    sent = await alice_ws.expect("message_sent")
+
+    await alice_ws.send({**original, "attachment_id": None, "message": "no file now"})
+
+    assert (await alice_ws.expect("error"))["code"] == "conflict"
+    await alice_ws.send(original)
+    assert (await alice_ws.expect("message_sent"))["id"] == sent["id"]
     assert ChatMessage.objects.filter(sender_id=alice.id).count() == 1
 
 

@@ -21,7 +21,7 @@ import { ReconnectingSocket } from "./socket.js";
 
 /** Errors after which the same frame would fail again: the send is given up and reported. */
 const PERMANENT_ERRORS = new Set([
-  "validation_error", "not_found", "forbidden", "too_large", "invalid_frame", "invalid_json", "unknown_type",
+  "validation_error", "not_found", "forbidden", "too_large", "conflict", "invalid_frame", "invalid_json", "unknown_type",
 ]);
 
 export const CHAT_DEFAULTS = Object.freeze({
