@@ -7,7 +7,7 @@ from django.conf import settings
 
 from chat import typing
 from chat.batching import delivery_receipts, pending_replays, send_queue
-from chat.services import idempotency_key_for, validate_message_text
+from chat.services import idempotency_key_for, validate_message_text, validate_read_selector
 from core.consumers import RealtimeConsumer
 from core.db import socket_database
 from core.errors import ValidationFailed
@@ -106,13 +106,13 @@ class ChatConsumer(RealtimeConsumer):
             "message_ids": frame.get("message_ids"),
             "conversation_id": frame.get("conversation_id"),
             "sender_id": frame.get("sender_id"),
+            "up_to_id": frame.get("up_to_id"),
         }
+        validate_read_selector(**selectors)
         given = {name: value for name, value in selectors.items() if value is not None}
-        if len(given) != 1:
-            raise ValidationFailed("Provide message_ids, conversation_id, or sender_id")
-        (name, value), = given.items()
-        parsed = parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
-        await self.enqueue(chat_tasks.mark_read, reader_id=self.user_id, reply_channel=self.channel_name, **{name: parsed})
+        parsed = {name: parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
+                  for name, value in given.items()}
+        await self.enqueue(chat_tasks.mark_read, reader_id=self.user_id, reply_channel=self.channel_name, **parsed)
 
     async def handle_delivery_receipt(self, frame: dict) -> None:
         if frame.get("message_ids") is not None:

@@ -21,6 +21,7 @@ from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
 from core.errors import ClientError, Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from core.fanout import Push, push_on_commit
+from core.frames import MAX_ID
 from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
 from notifications import services as notification_services
@@ -374,17 +375,32 @@ class ReadResult:
     read_at: datetime
 
 
+def validate_read_selector(
+    *, message_ids: list[int] | None, conversation_id: int | None, sender_id: int | None, up_to_id: int | None
+) -> None:
+    """Exactly one selector; a watermark only with a conversation or a sender (the ids are explicit already)."""
+    if sum(selector is not None for selector in (message_ids, conversation_id, sender_id)) != 1:
+        raise ValidationFailed("Provide message_ids, conversation_id, or sender_id")
+    if up_to_id is not None and message_ids is not None:
+        raise ValidationFailed("up_to_id goes with conversation_id or sender_id")
+
+
 def mark_read(
     *,
     reader_id: int,
     message_ids: list[int] | None = None,
     conversation_id: int | None = None,
     sender_id: int | None = None,
+    up_to_id: int | None = None,
     reply_channel: str | None = None,
 ) -> ReadResult:
-    """Marks the reader's received unread messages read, by exactly one selector (CONTRACT §2)."""
-    if sum(selector is not None for selector in (message_ids, conversation_id, sender_id)) != 1:
-        raise ValidationFailed("Provide message_ids, conversation_id, or sender_id")
+    """Marks the reader's received unread messages read, by exactly one selector (CONTRACT §2).
+
+    `up_to_id` is the newest message the reader was shown: a message that arrived after it, with a
+    higher id, stays unread. Without it every unread message of the selector is marked.
+    """
+    validate_read_selector(message_ids=message_ids, conversation_id=conversation_id, sender_id=sender_id,
+                           up_to_id=up_to_id)
     if conversation_id is not None and selectors.conversation_of_user(user_id=reader_id, conversation_id=conversation_id) is None:
         raise NotFound("Conversation not found")
     column, value = (
@@ -396,9 +412,9 @@ def mark_read(
     with transaction.atomic():
         changed = _update_returning(
             "UPDATE chat_message SET is_read = TRUE, read_at = %s, delivered_at = COALESCE(delivered_at, %s)"
-            f" WHERE receiver_id = %s AND is_read = FALSE AND {column} = ANY(%s)"
+            f" WHERE receiver_id = %s AND is_read = FALSE AND {column} = ANY(%s) AND id <= %s"
             " RETURNING id, sender_id, conversation_id",
-            [read_at, read_at, reader_id, value],
+            [read_at, read_at, reader_id, value, MAX_ID if up_to_id is None else up_to_id],
         )
         conversations = _uncount_read_messages(reader_id=reader_id, changed=changed)
         pending.forget_on_commit((reader_id, row.id) for row in changed)

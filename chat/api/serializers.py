@@ -5,6 +5,7 @@ from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
+from chat.services import validate_read_selector
 from core.frames import MAX_ID, MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
 
 
@@ -50,14 +51,18 @@ class AttachmentSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The uploaded file's name, for display only.")
 
 
+UP_TO_ID_HELP = ("The newest message the reader was shown: only messages up to this id are marked, so one that "
+                 "arrived after it stays unread. Without it, every unread message of the conversation or sender.")
+
+
 class MarkReadSerializer(serializers.Serializer):
     message_ids = id_list_field(required=False)
     conversation_id = id_field(required=False)
     sender_id = id_field(required=False)
+    up_to_id = id_field(required=False)
 
     def validate(self, attrs: dict) -> dict:
-        if len(attrs) != 1:
-            raise serializers.ValidationError("Provide message_ids, conversation_id, or sender_id")
+        validate_read_selector(**{name: attrs.get(name) for name in self.fields})
         return attrs
 
 
@@ -67,10 +72,12 @@ class MarkReadByIdsSerializer(serializers.Serializer):
 
 class MarkReadByConversationSerializer(serializers.Serializer):
     conversation_id = id_field()
+    up_to_id = id_field(required=False, help_text=UP_TO_ID_HELP)
 
 
 class MarkReadBySenderSerializer(serializers.Serializer):
     sender_id = id_field()
+    up_to_id = id_field(required=False, help_text=UP_TO_ID_HELP)
 
 
 # What the documentation shows for MarkReadSerializer: exactly one of the three selectors.

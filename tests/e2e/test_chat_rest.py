@@ -156,9 +156,31 @@ def test_conversations_unread_count_and_mark_read(stack, make_user):
     assert client.get(API + "unread-count/").json()["total_unread"] == 1
 
 
+@pytest.mark.parametrize("selector", ["conversation_id", "sender_id"])
+async def test_mark_read_up_to_an_id_leaves_a_message_that_arrived_after_it_unread(stack, make_user, ws, selector):
+    alice, bob = make_user(), make_user()
+    bob_ws = await ws(bob)
+    shown = send_many(stack, alice, bob, 2)
+    late = alice.rest(stack).post(API, {"receiver_id": bob.id, "message": "not seen yet"}).json()["id"]
+    conversation_id = ChatMessage.objects.get(pk=late).conversation_id
+    client = bob.rest(stack)
+    value = {"conversation_id": conversation_id, "sender_id": alice.id}[selector]
+
+    marked = client.post(API + "mark-read/", {selector: value, "up_to_id": shown[-1]})
+
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["marked_count"] == 2
+    assert client.get(API + "unread-count/").json()["total_unread"] == 1
+    assert [c["unread_count"] for c in client.get(API + "conversations/").json()] == [1]
+    assert list(ChatMessage.objects.filter(receiver_id=bob.id, is_read=False).values_list("id", flat=True)) == [late]
+    await bob_ws.expect("unread_count", lambda f: f["unread_count"] == 1 and f["total_unread"] == 1)
+
+
 def test_mark_read_needs_exactly_one_selector(stack, make_user):
     client = make_user().rest(stack)
-    for body in ({}, {"sender_id": 1, "conversation_id": 2}, {"message_ids": "1"}, {"message_ids": [0]}):
+    for body in ({}, {"sender_id": 1, "conversation_id": 2}, {"message_ids": "1"}, {"message_ids": [0]},
+                 {"up_to_id": 5}, {"message_ids": [1], "up_to_id": 5}, {"sender_id": 1, "up_to_id": "x"},
+                 {"sender_id": 1, "up_to_id": 0}):
         response = client.post(API + "mark-read/", body)
         assert response.status_code == 400, body
 

@@ -136,6 +136,33 @@ async def test_read_receipts_by_each_selector_keep_counters_exact(stack, make_us
     assert ChatMessage.objects.filter(receiver_id=bob.id, is_read=False).count() == 3 - expected
 
 
+@pytest.mark.parametrize("selector", ["conversation_id", "sender_id"])
+async def test_a_read_receipt_up_to_an_id_leaves_a_message_that_arrived_after_it_unread(stack, make_user, ws, selector):
+    alice, bob = make_user(), make_user()
+    alice_ws, bob_ws = await ws(alice), await ws(bob)
+    shown = await send_messages(alice_ws, bob.id, 2)
+    for message_id in shown:
+        await bob_ws.expect("message", lambda f, i=message_id: f["id"] == i)
+    conversation_id = ChatMessage.objects.get(pk=shown[0]).conversation_id
+    # Arrives while the reader's screen still shows the first two.
+    await alice_ws.send({"receiver_id": bob.id, "message": "not seen yet", "temp_id": "late"})
+    late = (await alice_ws.expect("message_sent", lambda f: f["temp_id"] == "late"))["id"]
+    await bob_ws.expect("message", lambda f: f["id"] == late)
+    value = {"conversation_id": conversation_id, "sender_id": alice.id}[selector]
+
+    await bob_ws.send({"type": "read_receipt", selector: value, "up_to_id": shown[-1]})
+
+    assert (await bob_ws.expect("read_receipt_sent"))["count"] == 2
+    counted = await bob_ws.expect("unread_count", lambda f: f["unread_count"] < 3)
+    assert (counted["conversation_id"], counted["unread_count"], counted["total_unread"]) == (conversation_id, 1, 1)
+    receipts = [await alice_ws.expect("read_receipt") for _ in shown]
+    assert sorted(r["message_id"] for r in receipts) == shown
+    await alice_ws.expect_none("read_receipt", lambda f: f["message_id"] == late)
+    assert list(ChatMessage.objects.filter(receiver_id=bob.id, is_read=False).values_list("id", flat=True)) == [late]
+    conversation = Conversation.objects.get(pk=conversation_id)
+    assert getattr(conversation, conversation.unread_field_for(bob.id)) == 1
+
+
 async def test_reading_twice_counts_nothing_the_second_time(stack, make_user, ws):
     alice, bob = make_user(), make_user()
     alice_ws, bob_ws = await ws(alice), await ws(bob)

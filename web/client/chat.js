@@ -112,12 +112,20 @@ export class ChatClient extends Emitter {
     }
   }
 
-  /** Marks received messages read: exactly one of `conversationId`, `senderId`, `messageIds`. */
-  markRead({ conversationId, senderId, messageIds } = {}) {
+  /**
+   * Marks received messages read: exactly one of `conversationId`, `senderId`, `messageIds`. With a
+   * conversation or a sender, `upToId` is the newest message id the user was shown: a message that
+   * arrived after it stays unread. Without it, every unread message there is marked.
+   */
+  markRead({ conversationId, senderId, messageIds, upToId } = {}) {
     const given = [conversationId, senderId, messageIds].filter((value) => value != null);
     if (given.length !== 1) throw new TypeError("markRead needs exactly one of conversationId, senderId, messageIds");
-    if (conversationId != null) return this.sendReceipt(`c:${conversationId}`, { type: "read_receipt", conversation_id: toId(conversationId) });
-    if (senderId != null) return this.sendReceipt(`s:${senderId}`, { type: "read_receipt", sender_id: toId(senderId) });
+    if (upToId != null && messageIds != null) throw new TypeError("markRead: upToId goes with conversationId or senderId");
+    const watermark = upToId != null ? { up_to_id: toId(upToId) } : {};
+    if (conversationId != null) {
+      return this.sendReceipt(`c:${conversationId}`, { type: "read_receipt", conversation_id: toId(conversationId), ...watermark });
+    }
+    if (senderId != null) return this.sendReceipt(`s:${senderId}`, { type: "read_receipt", sender_id: toId(senderId), ...watermark });
     const ids = messageIds.map(toId);
     return this.sendReceipt(`m:${ids.join(",")}`, { type: "read_receipt", message_ids: ids });
   }

@@ -16,7 +16,8 @@ export class ChatSession {
     this.typing = new TypingStore();
     this.presence = new PresenceStore();
     this.loadedWith = new Set();
-    this.readAsked = new Set();
+    // Conversation id -> the newest message id a read was asked up to, until the count reaches zero.
+    this.readAsked = new Map();
     this.wire();
   }
 
@@ -118,17 +119,23 @@ export class ChatSession {
   }
 
   /**
-   * Marks everything received in a conversation read (receipts go to the sender). Cheap to call
-   * on every render: it sends only when something is unread that was not already asked for.
+   * Marks what the user was shown in a conversation read, up to `upToId`: the newest message id on
+   * screen (default: the newest message loaded there). A message that arrives after it stays
+   * unread until it is shown too. Receipts go to the sender. Cheap to call on every render: it
+   * sends only when something up to that id is unread that was not already asked for.
    */
-  markConversationRead(conversationId) {
+  markConversationRead(conversationId, { upToId } = {}) {
+    const loaded = this.chat.state.messages[conversationId] ?? [];
+    const newestShown = upToId ?? loaded.at(-1)?.id;
+    if (newestShown == null) return false;
     const me = this.chat.state.userId;
-    const unreadLoaded = (this.chat.state.messages[conversationId] ?? []).some((m) => m.receiver_id === me && !m.is_read);
-    const unreadCounted = this.chat.state.unreadCounts[conversationId] > 0 && !this.readAsked.has(conversationId);
+    const unreadLoaded = loaded.some((m) => m.receiver_id === me && !m.is_read && m.id <= newestShown);
+    const unreadCounted = this.chat.state.unreadCounts[conversationId] > 0
+      && (this.readAsked.get(conversationId) ?? 0) < newestShown;
     if (!unreadLoaded && !unreadCounted) return false;
-    this.readAsked.add(conversationId);
-    this.client.markRead({ conversationId });
-    this.chat.markReceivedRead(conversationId);
+    this.readAsked.set(conversationId, newestShown);
+    this.client.markRead({ conversationId, upToId: newestShown });
+    this.chat.markReceivedRead(conversationId, newestShown);
     return true;
   }
 

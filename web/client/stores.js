@@ -106,12 +106,13 @@ export class ChatStore extends Store {
     this.set({ messages: { ...this.state.messages, [conversationId]: updated } });
   }
 
-  /** The caller read everything they received in a conversation. */
-  markReceivedRead(conversationId, readAt = new Date().toISOString()) {
+  /** The caller read what they received in a conversation, up to message `upToId`. */
+  markReceivedRead(conversationId, upToId, readAt = new Date().toISOString()) {
     const list = this.state.messages[conversationId];
     if (!list) return;
     const me = this.state.userId;
-    const updated = list.map((m) => (m.receiver_id === me && !m.is_read ? { ...m, is_read: true, read_at: readAt } : m));
+    const read = (m) => m.receiver_id === me && !m.is_read && m.id <= upToId;
+    const updated = list.map((m) => (read(m) ? { ...m, is_read: true, read_at: readAt } : m));
     this.set({ messages: { ...this.state.messages, [conversationId]: updated } });
   }
 

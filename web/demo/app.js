@@ -18,6 +18,8 @@ const page = {
   partnerId: null,
   partner: null,
   conversationId: null,
+  // The newest message on screen: marking read covers it and nothing after it.
+  newestShownId: null,
   attachmentsAvailable: true,
   blobUrls: new Map(),
   unsubscribe: [],
@@ -211,6 +213,7 @@ function renderMessages(state) {
   if (!page.partnerId) return;
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const stored = page.conversationId != null ? state.messages[page.conversationId] ?? [] : [];
+  page.newestShownId = stored.at(-1)?.id ?? null;
   const storedTempIds = new Set(stored.map((m) => m.temp_id).filter(Boolean));
   const unsent = page.session.chat.unsentTo(page.partnerId).filter((m) => !storedTempIds.has(m.temp_id));
   const me = page.auth.user.id;
@@ -286,10 +289,13 @@ function renderTyping() {
   renderChatHead();
 }
 
-/** What the user has on screen counts as read (receipts go to the sender: ✓✓). */
+/**
+ * What the user has on screen counts as read, up to the newest message shown (receipts go to the
+ * sender: ✓✓); a message that arrives later waits until it has been shown too.
+ */
 function markReadIfSeen() {
-  if (page.conversationId != null && document.visibilityState === "visible") {
-    page.session.markConversationRead(page.conversationId);
+  if (page.conversationId != null && page.newestShownId != null && document.visibilityState === "visible") {
+    page.session.markConversationRead(page.conversationId, { upToId: page.newestShownId });
   }
 }
 

@@ -68,7 +68,8 @@ export function useChat(options = {}) {
     if (!session) throw new Error("useChat: not connected yet (no token?)");
     return session.sendMessage(receiverId, text, extra);
   }, [session]);
-  const markAsRead = useCallback((conversationId) => session?.markConversationRead(conversationId), [session]);
+  const markAsRead = useCallback(
+    (conversationId, upToId) => session?.markConversationRead(conversationId, { upToId }), [session]);
   const loadHistory = useCallback((userId, extra) => session?.loadHistory(userId, extra), [session]);
   const loadOlder = useCallback((userId, conversationId) => session?.loadOlder(userId, conversationId), [session]);
   const refreshConversations = useCallback(() => session?.refreshConversations(), [session]);

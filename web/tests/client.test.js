@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 
-import { backoffDelay, ChatClient, NotificationClient, STATUS } from "../client/index.js";
+import { backoffDelay, ChatClient, ChatSession, NotificationClient, STATUS } from "../client/index.js";
 import { DEFAULT_OPTIONS as SOCKET_DEFAULTS } from "../client/socket.js";
 import { BASE_URL, eventually, history, makeTap, record, sleep, takeUser } from "./helpers.js";
 
@@ -262,6 +262,24 @@ describe("chat client", () => {
     assert.equal((await readReceipt).reader_id, bob.id);
   });
 
+  test("markRead sends up_to_id with a conversation or a sender, and refuses it with message ids", async () => {
+    const alice = takeUser();
+    const tap = makeTap();
+    const a = chatClient(alice, { WebSocket: tap.WebSocket });
+    await connected(a);
+    a.markRead({ conversationId: "7", upToId: "42" });
+    a.markRead({ senderId: 3, upToId: 41 });
+    a.markRead({ senderId: 3 });
+    assert.deepEqual(tap.sentOf("read_receipt"), [
+      { type: "read_receipt", conversation_id: 7, up_to_id: 42 },
+      { type: "read_receipt", sender_id: 3, up_to_id: 41 },
+      { type: "read_receipt", sender_id: 3 },
+    ]);
+    assert.throws(() => a.markRead({ messageIds: [1], upToId: 2 }), TypeError);
+    assert.throws(() => a.markRead({ conversationId: 7, upToId: "latest" }), TypeError);
+    assert.equal(tap.sentOf("read_receipt").length, 3);
+  });
+
   test("presence: a contact going offline and online is reported", async () => {
     const [alice, bob] = [takeUser(), takeUser()];
     const a = chatClient(alice);
@@ -287,6 +305,42 @@ describe("chat client", () => {
     await eventually(() => first.status === STATUS.EVICTED, { what: "the eviction" });
     await sleep(500);
     assert.equal(tap.sockets.length, 1, "an evicted tab does not reconnect");
+  });
+});
+
+describe("chat session", () => {
+  test("marking a conversation read covers the messages on screen, not one that arrived after them", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatClient(alice);
+    await connected(a);
+    const shown = [];
+    for (const text of ["first", "second"]) shown.push(await a.sendMessage(bob.id, text).sent);
+    const conversationId = shown[0].conversation_id;
+    const tap = makeTap();
+    const session = new ChatSession({ baseUrl: BASE_URL, token: bob.token, WebSocket: tap.WebSocket });
+    open.push(session.client);
+    await connected(session.client);
+    await session.loadHistory(alice.id);
+    // The next message reaches the server, but not this screen.
+    tap.muteIncoming = true;
+    const late = await a.sendMessage(bob.id, "not on screen yet").sent;
+
+    assert.equal(session.markConversationRead(conversationId), true);
+
+    assert.deepEqual(tap.sentOf("read_receipt"), [
+      { type: "read_receipt", conversation_id: conversationId, up_to_id: shown[1].id },
+    ]);
+    assert.deepEqual(session.chat.state.messages[conversationId].map((m) => m.is_read), [true, true]);
+    const unreadOf = async () => (await history(bob, alice)).messages.filter((m) => !m.is_read).map((m) => m.id);
+    await eventually(async () => (await unreadOf()).length === 1, { what: "the two shown messages to be read" });
+    assert.deepEqual(await unreadOf(), [late.id]);
+    assert.equal(session.markConversationRead(conversationId), false, "nothing new was shown: nothing to send");
+
+    tap.muteIncoming = false;
+    await session.loadHistory(alice.id);
+    assert.equal(session.markConversationRead(conversationId), true);
+    assert.equal(tap.sentOf("read_receipt").at(-1).up_to_id, late.id);
+    await eventually(async () => (await unreadOf()).length === 0, { what: "the late message to be read once shown" });
   });
 });
 

@@ -75,12 +75,13 @@ def mark_read(
     message_ids: list[int] | None = None,
     conversation_id: int | None = None,
     sender_id: int | None = None,
+    up_to_id: int | None = None,
     reply_channel: str | None = None,
 ) -> dict:
     try:
         result = services.mark_read(
             reader_id=reader_id, message_ids=message_ids, conversation_id=conversation_id,
-            sender_id=sender_id, reply_channel=reply_channel,
+            sender_id=sender_id, up_to_id=up_to_id, reply_channel=reply_channel,
         )
     except ClientError as error:
         if reply_channel:
