@@ -6,17 +6,20 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client as DjangoTestClient
 from rest_framework.authtoken.models import Token
 
 from core.redis import sync_client
 from tests.support import ws as ws_support
 from tests.support.stack import AsgiServer, CeleryWorker
+from tests.support.timestamps import timestamp_violations
 from tests.support.ws import WsClient
 
 _usernames = itertools.count(1)
@@ -61,12 +64,50 @@ def close_other_sessions() -> None:
 
 
 @pytest.fixture(autouse=True)
-def frames_follow_the_asyncapi_document():
-    """Every frame a test client receives must be one that docs/asyncapi.yaml describes."""
+def what_the_test_received_follows_the_contract():
+    """Every frame a test client receives must be one that docs/asyncapi.yaml describes, and every
+    timestamp in a frame or a REST body must be in the contract's one format."""
     already = len(ws_support.CONTRACT_VIOLATIONS)
     yield
     violations = ws_support.CONTRACT_VIOLATIONS[already:]
-    assert not violations, "frames that docs/asyncapi.yaml does not describe:\n" + "\n".join(violations)
+    assert not violations, "received frames or bodies that break the contract:\n" + "\n".join(violations)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def http_bodies_are_checked():
+    """JSON bodies that tests receive over HTTP join the frames in that check, whichever client got
+    them: RestClient and plain `requests` calls (both end in `Session.send`) and Django's test
+    clients (`APIClient` too ends in `Client.request`)."""
+    send, request = requests.Session.send, DjangoTestClient.request
+
+    def checked_send(session, prepared, **kwargs):
+        response = send(session, prepared, **kwargs)
+        if not kwargs.get("stream") and is_json(response.headers.get("Content-Type")):
+            check_body(f"{prepared.method} {urlsplit(prepared.url).path}", response.content)
+        return response
+
+    def checked_request(client, **environ):
+        response = request(client, **environ)
+        if not response.streaming and is_json(response.get("Content-Type")):
+            check_body(f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}", response.content)
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requests.Session, "send", checked_send)
+        patch.setattr(DjangoTestClient, "request", checked_request)
+        yield
+
+
+def is_json(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip() == "application/json"
+
+
+def check_body(where: str, content: bytes) -> None:
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return  # not JSON after all; the test itself judges the body
+    ws_support.CONTRACT_VIOLATIONS.extend(timestamp_violations(where, body))
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,14 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.support.asyncapi import server_frame_violations
+from tests.support.timestamps import timestamp_violations
 
 Frame = dict[str, Any]
 DEFAULT_TIMEOUT = 10.0
 
-# What any test client received that docs/asyncapi.yaml does not describe; a fixture in
-# tests/conftest.py fails the test during which it arrived.
+# What any test client received that breaks the contract (a frame that docs/asyncapi.yaml does not
+# describe, a timestamp in another format, also in REST bodies); a fixture in tests/conftest.py
+# fails the test during which it arrived.
 CONTRACT_VIOLATIONS: list[str] = []
 
 
@@ -50,6 +52,7 @@ class WsClient:
                 self.frames.append(frame)
                 self._unread.append(frame)
                 CONTRACT_VIOLATIONS.extend(server_frame_violations(self.path, frame))
+                CONTRACT_VIOLATIONS.extend(timestamp_violations(f"{self.path} frame", frame))
                 self._arrived.set()
         except websockets.ConnectionClosed:
             pass

@@ -54,15 +54,33 @@ def test_a_batch_with_stored_or_repeated_keys_stores_each_key_once(people):
     first, = services.send_messages(sends=[new(alice, bob, "first", key="t:1")])
 
     outcomes = services.send_messages(sends=[
-        new(alice, bob, "first again", key="t:1"),
+        new(alice, bob, "first", key="t:1"),
         new(alice, bob, "second", key="t:2"),
-        new(alice, bob, "second again", key="t:2"),
+        new(alice, bob, "second", key="t:2"),
     ])
 
     assert not any(isinstance(outcome, ClientError) for outcome in outcomes)
     assert outcomes[0].pk == first.pk and outcomes[1].pk == outcomes[2].pk != first.pk
     assert list(ChatMessage.objects.order_by("pk").values_list("message", flat=True)) == ["first", "second"]
     assert unread(bob, alice) == 2
+
+
+def test_a_key_repeated_with_another_receiver_or_text_is_a_conflict_and_stores_nothing(people):
+    alice, bob, carol = people
+    services.send_messages(sends=[new(alice, bob, "first", key="t:1")])
+
+    outcomes = services.send_messages(sends=[
+        new(alice, bob, "first, edited", key="t:1"),
+        new(alice, carol, "first", key="t:1"),
+        new(alice, bob, "second", key="t:2"),
+        new(alice, bob, "second, edited", key="t:2"),
+    ])
+
+    assert [type(outcome).__name__ for outcome in outcomes] == ["Conflict", "Conflict", "ChatMessage", "Conflict"]
+    assert {outcome.code for outcome in outcomes if isinstance(outcome, ClientError)} == {"conflict"}
+    assert list(ChatMessage.objects.order_by("pk").values_list("receiver_id", "message")) == [
+        (bob, "first"), (bob, "second")]
+    assert unread(bob, alice) == 2 and not Conversation.objects.filter(participant2_id=carol).exists()
 
 
 def test_a_batch_counts_unread_messages_exactly_across_conversations(people):

@@ -11,6 +11,7 @@ from chat import selectors, services
 from chat.typing import expire_typing_sync
 from core.errors import ClientError
 from core.fanout import Push, push_now
+from core.timestamps import iso_z
 from workers.tasks.base import ReliableTask
 
 
@@ -87,7 +88,7 @@ def mark_read(
         if reply_channel:
             push_now([Push(frame={"type": "error", **error.as_dict()}, channel=reply_channel)])
         return error.as_dict()
-    return {"count": result.count, "read_at": result.read_at.isoformat()}
+    return {"count": result.count, "read_at": iso_z(result.read_at)}
 
 
 @shared_task(base=ReliableTask, name="chat.deliver_pending_many")

@@ -9,6 +9,7 @@ from celery import shared_task
 
 from core.errors import ClientError
 from core.fanout import Push, push_now
+from core.timestamps import iso_z
 from notifications import services
 from workers.tasks.base import ReliableTask
 
@@ -78,7 +79,7 @@ def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None =
         change = services.mark_read(user_id=user_id, notification_id=notification_id, reply_channel=reply_channel)
     except ClientError as error:
         return _report(error, reply_channel)
-    return {"notification_id": notification_id, "read_at": change.at.isoformat(), "unread_count": change.unread_count}
+    return {"notification_id": notification_id, "read_at": iso_z(change.at), "unread_count": change.unread_count}
 
 
 @shared_task(base=ReliableTask, name="notifications.mark_all_read")
