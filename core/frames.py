@@ -11,13 +11,18 @@ MAX_TEMP_ID_LENGTH = 64
 MAX_IDS_PER_FRAME = 500
 
 
+def is_ascii_digits(text: str) -> bool:
+    """0-9 only. `str.isdigit()` is also true for "²", and `int()` also reads "٣" or "３" as 3."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id(value: Any, field: str, *, required_error: str | None = None) -> int:
-    """Accepts a positive number or a numeric string (CONTRACT §0)."""
+    """Accepts a positive number or a string of ASCII digits (CONTRACT §0)."""
     if value is None:
         raise ValidationFailed(required_error or f"{field} is required")
     if isinstance(value, bool):
         raise ValidationFailed(f"{field} must be a number")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and is_ascii_digits(value.strip()):
         value = int(value.strip())
     if not isinstance(value, int) or value <= 0 or value > MAX_ID:
         raise ValidationFailed(f"{field} must be a positive integer")

@@ -5,16 +5,18 @@ from django import forms
 from django.db.models import QuerySet
 
 from chat import selectors
-from core.frames import MAX_ID
 from chat.models import ChatMessage
+from core.api.fields import AsciiIntegerFormField
+from core.frames import MAX_ID
 
 MAX_SEARCH_LENGTH = 200
 
 
 class IdFilter(django_filters.NumberFilter):
-    """A whole, positive id: a decimal or an id beyond bigint gets a 400, not a database error."""
+    """A whole, positive id in ASCII digits: anything else, or an id beyond bigint, gets a 400, not a
+    database error."""
 
-    field_class = forms.IntegerField
+    field_class = AsciiIntegerFormField
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)

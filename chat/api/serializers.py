@@ -6,23 +6,19 @@ from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from chat.services import validate_read_selector
-from core.frames import MAX_ID, MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
-
-
-# Ids are PostgreSQL bigints: a larger number is a 400, never a database error.
-def id_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+from core.api.fields import AsciiIntegerField, IdField
+from core.frames import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
 
 
 def id_list_field(**kwargs) -> serializers.ListField:
-    return serializers.ListField(child=id_field(), max_length=MAX_IDS_PER_FRAME, **kwargs)
+    return serializers.ListField(child=IdField(), max_length=MAX_IDS_PER_FRAME, **kwargs)
 
 
 class SendMessageSerializer(serializers.Serializer):
-    receiver_id = id_field()
+    receiver_id = IdField()
     message = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
     temp_id = serializers.CharField(required=False, allow_null=True, max_length=MAX_TEMP_ID_LENGTH)
-    attachment_id = id_field(required=False, allow_null=True)
+    attachment_id = IdField(required=False, allow_null=True)
 
     def validate_message(self, value: str) -> str:
         if len(value) > settings.CHAT_MAX_MESSAGE_LENGTH:
@@ -57,9 +53,9 @@ UP_TO_ID_HELP = ("The newest message the reader was shown: only messages up to t
 
 class MarkReadSerializer(serializers.Serializer):
     message_ids = id_list_field(required=False)
-    conversation_id = id_field(required=False)
-    sender_id = id_field(required=False)
-    up_to_id = id_field(required=False)
+    conversation_id = IdField(required=False)
+    sender_id = IdField(required=False)
+    up_to_id = IdField(required=False)
 
     def validate(self, attrs: dict) -> dict:
         validate_read_selector(**{name: attrs.get(name) for name in self.fields})
@@ -71,13 +67,13 @@ class MarkReadByIdsSerializer(serializers.Serializer):
 
 
 class MarkReadByConversationSerializer(serializers.Serializer):
-    conversation_id = id_field()
-    up_to_id = id_field(required=False, help_text=UP_TO_ID_HELP)
+    conversation_id = IdField()
+    up_to_id = IdField(required=False, help_text=UP_TO_ID_HELP)
 
 
 class MarkReadBySenderSerializer(serializers.Serializer):
-    sender_id = id_field()
-    up_to_id = id_field(required=False, help_text=UP_TO_ID_HELP)
+    sender_id = IdField()
+    up_to_id = IdField(required=False, help_text=UP_TO_ID_HELP)
 
 
 # What the documentation shows for MarkReadSerializer: exactly one of the three selectors.
@@ -89,14 +85,14 @@ MARK_READ_REQUEST = PolymorphicProxySerializer(
 
 
 class TypingSerializer(serializers.Serializer):
-    receiver_id = id_field()
+    receiver_id = IdField()
     is_typing = serializers.BooleanField(required=False, default=True)
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=50)
-    before_id = id_field(required=False, allow_null=True, default=None)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=100_000, default=0)
+    limit = AsciiIntegerField(required=False, min_value=1, max_value=100, default=50)
+    before_id = IdField(required=False, allow_null=True, default=None)
+    offset = AsciiIntegerField(required=False, min_value=0, max_value=100_000, default=0)
 
 
 class OtherUserSerializer(serializers.Serializer):

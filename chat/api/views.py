@@ -20,6 +20,7 @@ from core.api.tasks import raise_if_error, wait_for
 from core.api.throttles import ThrottleScopesMixin
 from core.errors import NotFound, ValidationFailed
 from core.fanout import run_async
+from core.frames import parse_id
 from core.users import active_user, active_user_or_none, display_name
 from presence.selectors import online_contacts, visible_online_among
 from workers.tasks import chat as chat_tasks
@@ -32,6 +33,9 @@ class MessagePagination(CursorPagination):
     max_page_size = 100
 
 
+# A path segment that holds an id: anything there is parsed like an id in a frame, so "abc" or "²"
+# is a 400 that says why rather than an unknown URL.
+PATH_ID = r"[^/.]+"
 USER_ID_PARAMETER = id_path_parameter("user_id", "The other person's user id.")
 ATTACHMENT_ID_PARAMETER = id_path_parameter("attachment_id", "The attachment's id.")
 SEARCH_PARAMETER = OpenApiParameter(
@@ -107,11 +111,11 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[s.HistoryQuerySerializer, USER_ID_PARAMETER],
                    responses={200: s.HistorySerializer, 404: ErrorSerializer})
-    @action(detail=False, methods=["get"], url_path=r"conversation/(?P<user_id>[0-9]+)")
+    @action(detail=False, methods=["get"], url_path=rf"conversation/(?P<user_id>{PATH_ID})")
     def conversation(self, request, user_id: str):
         query = s.HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        other = active_user_or_none(int(user_id))
+        other = active_user_or_none(parse_id(user_id, "user_id"))
         if other is None:
             raise NotFound("User not found")
         conversation = selectors.conversation_between(request.user.pk, other.pk)
@@ -181,11 +185,12 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[ATTACHMENT_ID_PARAMETER, *DOWNLOAD_HEADERS],
                    responses={(200, "*/*"): OpenApiTypes.BINARY, 404: ErrorSerializer})
-    @action(detail=False, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)/download",
+    @action(detail=False, methods=["get"], url_path=rf"attachments/(?P<attachment_id>{PATH_ID})/download",
             url_name="attachment-download")
     def download_attachment(self, request, attachment_id: str):
         """The file, as a download, to its uploader and the two people of its message only."""
-        attachment = get_object_or_404(selectors.attachments_visible_to(request.user.pk), pk=int(attachment_id))
+        attachment = get_object_or_404(selectors.attachments_visible_to(request.user.pk),
+                                       pk=parse_id(attachment_id, "attachment_id"))
         try:
             return selectors.attachment_response(attachment)
         except FileNotFoundError:

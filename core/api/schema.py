@@ -21,9 +21,9 @@ class ErrorSerializer(serializers.Serializer):
 
 class ApiSchema(AutoSchema):
     """Documents the errors an endpoint can answer with even when its view does not list them:
-    400 when it takes input, 401 when it needs authentication, 404 when it names an object or
-    a page (an unknown cursor or page number), 413 when it takes a body, 429 when it is throttled,
-    and 503 everywhere."""
+    400 when it takes input (an id in its path included), 401 when it needs authentication, 404
+    when it names an object or a page (an unknown cursor or page number), 413 when it takes a body,
+    429 when it is throttled, and 503 everywhere."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -34,7 +34,7 @@ class ApiSchema(AutoSchema):
 
     def _implied_error_statuses(self, operation: dict) -> Iterator[str]:
         parameters = operation.get("parameters", [])
-        if operation.get("requestBody") or any(p["in"] == "query" for p in parameters):
+        if operation.get("requestBody") or any(p["in"] in ("query", "path") for p in parameters):
             yield "400"
         if not all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
             yield "401"
@@ -50,6 +50,6 @@ class ApiSchema(AutoSchema):
 
 
 def id_path_parameter(name: str, description: str) -> OpenApiParameter:
-    """A numeric id in the path, bounded like every id (a larger one is a 404, never a 500)."""
+    """A numeric id in the path, bounded like every id (anything else there is a 400, never a 500)."""
     return OpenApiParameter(name, {"type": "integer", "minimum": 0, "maximum": MAX_ID}, OpenApiParameter.PATH,
                             description=description)

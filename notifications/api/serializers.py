@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from core.frames import MAX_ID
+from core.api.fields import IdField
 from notifications.models import PRIORITY_RANKS
 
 
@@ -52,7 +52,7 @@ class NotificationsChangedSerializer(serializers.Serializer):
 
 class MarkReadByObjectSerializer(serializers.Serializer):
     related_object_type = serializers.CharField(max_length=100)
-    related_object_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    related_object_id = IdField()
 
 
 class NotificationQueuedSerializer(serializers.Serializer):
