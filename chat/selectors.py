@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -81,6 +83,19 @@ def pending_messages(*, user_id: int, limit: int) -> list[ChatMessage]:
 def conversation_between(user_a: int, user_b: int) -> Conversation | None:
     low, high = sorted((user_a, user_b))
     return Conversation.objects.filter(participant1_id=low, participant2_id=high).first()
+
+
+def history_partner(*, viewer_id: int, user_id: int) -> tuple[AbstractBaseUser, Conversation | None] | None:
+    """The person whose history the viewer asks for, with their conversation (None before the first
+    message). A deactivated colleague the viewer talked to stays readable: the conversation is still
+    listed, and its messages still searched. Anyone else deactivated is not found."""
+    other = get_user_model().objects.filter(pk=user_id).first()
+    if other is None:
+        return None
+    conversation = conversation_between(viewer_id, other.pk)
+    if not other.is_active and conversation is None:
+        return None
+    return other, conversation
 
 
 def conversations_of(user_id: int) -> QuerySet[Conversation]:

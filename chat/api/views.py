@@ -21,7 +21,7 @@ from core.api.throttles import ThrottleScopesMixin
 from core.errors import NotFound, ValidationFailed
 from core.fanout import run_async
 from core.frames import parse_id
-from core.users import active_user, active_user_or_none, display_name
+from core.users import active_user, display_name
 from presence.selectors import online_contacts, visible_online_among
 from workers.tasks import chat as chat_tasks
 
@@ -115,10 +115,10 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     def conversation(self, request, user_id: str):
         query = s.HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        other = active_user_or_none(parse_id(user_id, "user_id"))
-        if other is None:
+        partner = selectors.history_partner(viewer_id=request.user.pk, user_id=parse_id(user_id, "user_id"))
+        if partner is None:
             raise NotFound("User not found")
-        conversation = selectors.conversation_between(request.user.pk, other.pk)
+        other, conversation = partner
         messages, has_more = selectors.history(conversation=conversation, **query.validated_data) if conversation else ([], False)
         return Response({
             "conversation_id": conversation.pk if conversation else None,

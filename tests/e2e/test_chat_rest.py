@@ -132,6 +132,31 @@ def test_history_with_an_unknown_user_is_404_and_a_get_creates_nothing(stack, ma
     assert not Conversation.objects.exists()
 
 
+async def test_a_deactivated_colleagues_history_stays_readable_and_searchable_but_cannot_be_sent_to(
+        stack, make_user, ws):
+    alice, bob, carol = make_user("Alice"), make_user("Bob"), make_user("Carol")
+    sent = send_many(stack, alice, bob, 2)
+    handover = bob.rest(stack).post(API, {"receiver_id": alice.id, "message": "handover notes"}).json()["id"]
+    bob.user.is_active = False
+    bob.user.save()
+    client = alice.rest(stack)
+
+    history = client.get(f"{API}conversation/{bob.id}/")
+
+    assert history.status_code == 200, history.text
+    assert [m["id"] for m in history.json()["messages"]] == [handover, *reversed(sent)]
+    assert history.json()["other_user"]["id"] == bob.id and history.json()["other_user"]["is_online"] is False
+    assert [c["other_user"]["id"] for c in client.get(API + "conversations/").json()] == [bob.id]
+    assert [m["id"] for m in client.get(API, params={"search": "handover"}).json()["results"]] == [handover]
+    assert client.post(API, {"receiver_id": bob.id, "message": "are you there?"}).status_code == 404
+    alice_ws = await ws(alice)
+    await alice_ws.send({"receiver_id": bob.id, "message": "are you there?", "temp_id": "gone"})
+    assert (await alice_ws.expect("error", lambda f: f["temp_id"] == "gone"))["code"] == "not_found"
+    assert ChatMessage.objects.count() == 3
+    # Someone who never talked to them finds no such user, as before.
+    assert carol.rest(stack).get(f"{API}conversation/{bob.id}/").json() == {"error": "User not found", "code": "not_found"}
+
+
 def test_conversations_unread_count_and_mark_read(stack, make_user):
     alice, bob, carol = make_user("Alice"), make_user("Bob"), make_user("Carol")
     send_many(stack, alice, bob, 3)
