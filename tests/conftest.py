@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import redis
@@ -14,6 +14,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client as DjangoTestClient
+from django.urls import Resolver404, resolve
 from rest_framework.authtoken.models import Token
 
 from core.redis import sync_client
@@ -75,15 +76,17 @@ def what_the_test_received_follows_the_contract():
 
 @pytest.fixture(scope="session", autouse=True)
 def http_bodies_are_checked():
-    """JSON bodies that tests receive over HTTP join the frames in that check, whichever client got
-    them: RestClient and plain `requests` calls (both end in `Session.send`) and Django's test
-    clients (`APIClient` too ends in `Client.request`)."""
+    """JSON bodies that tests receive from the project over HTTP join the frames in that check,
+    whichever client got them: RestClient and plain `requests` calls (both end in `Session.send`)
+    and Django's test clients (`APIClient` too ends in `Client.request`). Other servers' bodies
+    (Flower's API) are theirs to format."""
     send, request = requests.Session.send, DjangoTestClient.request
 
     def checked_send(session, prepared, **kwargs):
         response = send(session, prepared, **kwargs)
-        if not kwargs.get("stream") and is_json(response.headers.get("Content-Type")):
-            check_body(f"{prepared.method} {urlsplit(prepared.url).path}", response.content)
+        path = unquote(urlsplit(prepared.url).path)
+        if not kwargs.get("stream") and is_json(response.headers.get("Content-Type")) and is_project_url(path):
+            check_body(f"{prepared.method} {path}", response.content)
         return response
 
     def checked_request(client, **environ):
@@ -96,6 +99,14 @@ def http_bodies_are_checked():
         patch.setattr(requests.Session, "send", checked_send)
         patch.setattr(DjangoTestClient, "request", checked_request)
         yield
+
+
+def is_project_url(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 def is_json(content_type: str | None) -> bool:
