@@ -17,7 +17,7 @@ def is_ascii_digits(text: str) -> bool:
 
 
 def parse_id(value: Any, field: str, *, required_error: str | None = None) -> int:
-    """Accepts a positive number or a string of ASCII digits (CONTRACT §0)."""
+    """Accepts a positive number or a string of ASCII digits (docs/websocket-api.md)."""
     if value is None:
         raise ValidationFailed(required_error or f"{field} is required")
     if isinstance(value, bool):
