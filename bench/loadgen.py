@@ -171,12 +171,12 @@ async def run_chat(job: dict) -> dict:
         return {"error": f"{len(connect_errors)} sockets failed to open", "examples": connect_errors[:3]}
     run = ChatRun(job)
     print(orjson.dumps({"progress": "connected"}).decode(), flush=True)
-    readers = [asyncio.create_task(run.read(ws, target["user_id"])) for ws, target in zip(sockets, targets)]
+    readers = [asyncio.create_task(run.read(ws, target["user_id"])) for ws, target in zip(sockets, targets, strict=True)]
     run.t0 = clock() + 0.2
     await run.send_on_schedule(sockets, targets)
     try:
         await asyncio.wait_for(run.all_received.wait(), timeout=job.get("drain", 5.0))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     # Frames still in flight to the receiver (duplicates, late copies) get a moment to arrive.
     await asyncio.sleep(job.get("settle", 0.3))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -32,12 +32,12 @@ def relay_group(user_id: int) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class RelayConsumer(AsyncConsumer):
     async def dispatch(self, message: dict) -> None:
-        # The same shortcut as core.consumers.RealtimeConsumer, so the baseline is not handicapped.
+        # The same shortcut as realtime.consumers.RealtimeConsumer, so the baseline is not handicapped.
         await getattr(self, get_handler_name(message))(message)
 
     async def websocket_connect(self, message: dict) -> None:

@@ -2,25 +2,43 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 
-from chat import typing
-from chat.batching import delivery_receipts, pending_replays, send_queue
+from chat import tasks, typing
 from chat.services import idempotency_key_for, validate_message_text, validate_read_selector
-from core.consumers import RealtimeConsumer
-from core.db import socket_database
 from core.errors import ValidationFailed
-from core.frames import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
 from core.users import active_user
+from core.validation import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
+from presence.consumers import PresenceMixin
 from presence.selectors import online_status_frame
-from workers.tasks import chat as chat_tasks
-
+from realtime.batching import SendQueue
+from realtime.consumers import RealtimeConsumer
+from realtime.db import socket_database
+from realtime.handover import RequestBatch, one_per_event_loop
 
 REPLAY_OVERLAP_SECONDS = 5.0
+DELIVERY_RECEIPT_WINDOW_SECONDS = 0.02
+PENDING_REPLAY_WINDOW_SECONDS = 0.05
+
+send_queue = one_per_event_loop(partial(SendQueue, task=tasks.SEND_MESSAGES))
+
+# Receipts of messages that reach this process's sockets within this window are acknowledged in
+# one task, for every receiver at once: one task per message doubled the workers' task count
+# (docs/performance.md). The window only delays the sender's delivered tick. A refused batch
+# leaves the rows undelivered, so the receivers get them again from the pending replay.
+delivery_receipts = one_per_event_loop(
+    partial(RequestBatch, task=tasks.MARK_DELIVERED_MANY, window=DELIVERY_RECEIPT_WINDOW_SECONDS))
+
+# Every new socket's replay of what it missed, gathered like the receipts. A socket whose replay
+# the broker refused is closed with 1013, so that it reconnects rather than miss its messages.
+pending_replays = one_per_event_loop(
+    partial(RequestBatch, task=tasks.DELIVER_PENDING_MANY, window=PENDING_REPLAY_WINDOW_SECONDS))
 
 
-class ChatConsumer(RealtimeConsumer):
+class ChatConsumer(PresenceMixin, RealtimeConsumer):
     family = "chat"
     default_frame_type = "message"
     frame_handlers = {
@@ -43,8 +61,10 @@ class ChatConsumer(RealtimeConsumer):
         asyncio.get_running_loop().call_later(REPLAY_OVERLAP_SECONDS, self.forget_forwarded)
         pending_replays().add({"user_id": self.user_id, "channel": self.channel_name},
                               if_refused=self.close_for_refused_setup)
+        await super().on_connected()
 
     async def on_disconnected(self) -> None:
+        await super().on_disconnected()
         send_queue().socket_closed(self)
         for partner_id in list(self.typing_timers):
             await self.end_typing(partner_id, only_if_active=False)
@@ -78,7 +98,7 @@ class ChatConsumer(RealtimeConsumer):
             # Once per spell: typing to nobody would otherwise be recorded, and fail, every time.
             await self.require_active_user(partner_id)
         if await typing.start_typing(user_id=self.user_id, user_name=self.user_name, partner_id=partner_id):
-            await self.enqueue(chat_tasks.record_typing, user_id=self.user_id, partner_id=partner_id, is_typing=True)
+            await self.enqueue(tasks.RECORD_TYPING, user_id=self.user_id, partner_id=partner_id, is_typing=True)
         self.restart_typing_timer(partner_id)
 
     def restart_typing_timer(self, partner_id: int) -> None:
@@ -110,16 +130,16 @@ class ChatConsumer(RealtimeConsumer):
         }
         validate_read_selector(**selectors)
         given = {name: value for name, value in selectors.items() if value is not None}
-        parsed = {name: parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
-                  for name, value in given.items()}
-        await self.enqueue(chat_tasks.mark_read, reader_id=self.user_id, reply_channel=self.channel_name, **parsed)
+        parsed: dict[str, Any] = {name: parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
+                                  for name, value in given.items()}
+        await self.enqueue(tasks.MARK_READ, reader_id=self.user_id, reply_channel=self.channel_name, **parsed)
 
     async def handle_delivery_receipt(self, frame: dict) -> None:
         if frame.get("message_ids") is not None:
             message_ids = parse_id_list(frame["message_ids"], "message_ids")
         else:
             message_ids = [parse_id(frame.get("message_id"), "message_id", required_error="Provide message_id or message_ids")]
-        await self.enqueue(chat_tasks.mark_delivered, receiver_id=self.user_id, message_ids=message_ids)
+        await self.enqueue(tasks.MARK_DELIVERED, receiver_id=self.user_id, message_ids=message_ids)
 
     async def handle_get_online_status(self, frame: dict) -> None:
         user_id = parse_id(frame.get("user_id"), "user_id")
@@ -146,7 +166,7 @@ class ChatConsumer(RealtimeConsumer):
         return False
 
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
-        """A message that reached a live socket of its receiver is delivered (CONTRACT §2)."""
+        """A message that reached a live socket of its receiver is delivered (docs/websocket-api.md)."""
         if reply_to is not None:
             send_queue().answered(self, reply_to)
         if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:

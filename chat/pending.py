@@ -1,4 +1,4 @@
-"""`ws:pending:{user_id}`: the ids of messages waiting for a user (CONTRACT §6).
+"""`ws:pending:{user_id}`: the ids of messages waiting for a user (docs/presence.md).
 
 A cache that operators (and dashboards) can read without touching PostgreSQL. The table stays
 the truth: the replay on connect reads `delivered_at IS NULL`, never this set, so a lost or
@@ -24,7 +24,7 @@ def pending_key(user_id: int) -> str:
 
 def remember_on_commit(waiting: Iterable[tuple[int, int]]) -> None:
     """`waiting` holds (receiver_id, message_id) pairs of newly stored messages."""
-    _on_commit(waiting, lambda pipe, key, ids: pipe.zadd(key, {message_id: message_id for message_id in ids}))
+    _on_commit(waiting, lambda pipe, key, ids: pipe.zadd(key, {str(message_id): message_id for message_id in ids}))
 
 
 def forget_on_commit(delivered: Iterable[tuple[int, int]]) -> None:

@@ -32,7 +32,7 @@ def attachment_url(message: ChatMessage) -> str | None:
 
 
 def attachment_payload(attachment: Attachment) -> dict:
-    """The answer to an upload (CONTRACT §4 `chats/attachments/`)."""
+    """The answer to an upload (docs/rest-api.md `chats/attachments/`)."""
     return {
         "id": attachment.pk,
         "url": attachment_download_path(attachment.pk),
@@ -49,7 +49,7 @@ def sent_message(*, sender_id: int, idempotency_key: str) -> ChatMessage | None:
 
 
 def message_payload(message: ChatMessage) -> dict:
-    """The union of the WebSocket `message` frame and the REST message (CONTRACT §2, §4)."""
+    """The union of the WebSocket `message` frame and the REST message (docs/websocket-api.md, docs/rest-api.md)."""
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
@@ -62,7 +62,7 @@ def message_payload(message: ChatMessage) -> dict:
         "receiver_name": display_name(message.receiver),
         "message": message.message,
         "attachment": attachment_url(message),
-        "attachment_type": message.attachment.attachment_type if message.attachment_id else None,
+        "attachment_type": message.attachment.attachment_type if message.attachment else None,
         "is_read": message.is_read,
         "read_at": iso_z(message.read_at),
         "delivered_at": iso_z(message.delivered_at),
@@ -96,6 +96,11 @@ def history_partner(*, viewer_id: int, user_id: int) -> tuple[AbstractBaseUser, 
     if not other.is_active and conversation is None:
         return None
     return other, conversation
+
+
+def are_contacts(user_a: int, user_b: int) -> bool:
+    """People who share a conversation (presence's contacts, PRESENCE_CONTACTS)."""
+    return conversation_between(user_a, user_b) is not None
 
 
 def conversations_of(user_id: int) -> QuerySet[Conversation]:
@@ -173,7 +178,7 @@ def conversation_list(user_id: int) -> list[dict]:
             "unread_count": unread_count_for(conversation, user_id),
             "updated_at": iso_z(conversation.updated_at),
         }
-        for conversation, other in zip(conversations, others)
+        for conversation, other in zip(conversations, others, strict=True)
     ]
 
 
@@ -227,7 +232,7 @@ def attachments_visible_to(user_id: int) -> QuerySet[Attachment]:
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    """Always a download, never rendered inline, so an upload cannot run as a page (PITFALLS 15)."""
+    """Always a download, never rendered inline, so an upload cannot run as a page (docs/rest-api.md)."""
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
                             content_type=attachment.content_type)
     response["X-Content-Type-Options"] = "nosniff"

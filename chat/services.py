@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -17,16 +17,16 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from chat import notifications as chat_notifications
 from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
 from core.errors import ClientError, Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
-from core.fanout import Push, push_on_commit
-from core.frames import MAX_ID
 from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
+from core.validation import MAX_ID
 from notifications import services as notification_services
 from presence import services as presence_services
-
+from realtime.fanout import Push, push_on_commit
 
 # Namespace of the per-user advisory lock that keeps the upload quota exact under parallel uploads.
 UPLOAD_QUOTA_LOCK_NAMESPACE = 0x75706C64
@@ -68,22 +68,21 @@ def send_messages(*, sends: Sequence[NewMessage]) -> list[SendOutcome]:
     users = get_user_model().objects.filter(
         pk__in={user_id for send in sends for user_id in (send.sender_id, send.receiver_id)}, is_active=True
     ).in_bulk()
-    outcomes: list[SendOutcome | None] = [_refusal(send, users) for send in sends]
-    accepted = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    refusals = [_refusal(send, users) for send in sends]
+    accepted = [index for index, refusal in enumerate(refusals) if refusal is None]
     batch = [sends[index] for index in accepted]
     try:
-        stored: list[SendOutcome] = _store_new_messages(batch, users)
+        stored: list[SendOutcome] = list(_store_new_messages(batch, users))
     except (IntegrityError, NotFound):
         # Some send is stored already (a retry, a re-sent temp_id) or its attachment is taken: one
         # at a time, so that each finds its own row or its own error. Looking stored rows up only
         # here, not before every insert, saves the common case a query.
         stored = [_store_or_find(send, users) for send in batch]
-    for index, outcome in zip(accepted, stored):
-        outcomes[index] = outcome
-    return outcomes
+    stored_at = dict(zip(accepted, stored, strict=True))
+    return [refusal if refusal is not None else stored_at[index] for index, refusal in enumerate(refusals)]
 
 
-def _refusal(send: NewMessage, users: Mapping[int, AbstractBaseUser]) -> ClientError | None:
+def _refusal(send: NewMessage, users: Mapping[int, User]) -> ClientError | None:
     try:
         validate_message_text(text=send.text, has_attachment=send.attachment_id is not None)
         if send.sender_id == send.receiver_id:
@@ -98,7 +97,7 @@ def _refusal(send: NewMessage, users: Mapping[int, AbstractBaseUser]) -> ClientE
     return None
 
 
-def _store_or_find(send: NewMessage, users: Mapping[int, AbstractBaseUser]) -> SendOutcome:
+def _store_or_find(send: NewMessage, users: Mapping[int, User]) -> SendOutcome:
     try:
         return _store_new_messages([send], users)[0]
     except (IntegrityError, NotFound) as error:
@@ -118,7 +117,7 @@ def _is_retry_of(send: NewMessage, message: ChatMessage) -> bool:
     return (send.receiver_id, send.text, send.attachment_id) == (message.receiver_id, message.message, message.attachment_id)
 
 
-def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, AbstractBaseUser]) -> list[ChatMessage]:
+def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, User]) -> list[ChatMessage]:
     if not sends:
         return []
     with transaction.atomic():
@@ -134,7 +133,7 @@ def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, Abstrac
         ])
         _count_new_messages(messages)
         _push_new_messages(messages, [send.reply_channel for send in sends])
-        notification_services.notify_chat_messages(messages=messages)
+        chat_notifications.notify_chat_messages(messages=messages)
     return messages
 
 
@@ -160,7 +159,7 @@ def _lock_conversations(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Co
 
 
 def _conversations_locked(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Conversation]:
-    lows, highs = zip(*pairs)
+    lows, highs = zip(*pairs, strict=True)
     conversations = Conversation.objects.raw(
         f"SELECT * FROM {Conversation._meta.db_table} WHERE (participant1_id, participant2_id) IN"
         " (SELECT * FROM unnest(%s::bigint[], %s::bigint[])) ORDER BY id FOR UPDATE",
@@ -208,7 +207,7 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
     """Each message to its receiver and to the sender's sockets (the sending socket sees it as
     `message_sent`), then each receiver's unread count, once per conversation of the batch."""
     pushes = []
-    for message, reply_channel in zip(messages, reply_channels):
+    for message, reply_channel in zip(messages, reply_channels, strict=True):
         frame = selectors.message_frame(message)
         pushes.append(Push(frame=frame, user_id=message.receiver_id))
         pushes.append(Push(frame=frame, user_id=message.sender_id, reply_channel=reply_channel,
@@ -216,7 +215,7 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
     counted = list({(message.conversation_id, message.receiver_id): (message.conversation, message.receiver_id)
                     for message in messages}.values())
     frames = selectors.unread_count_frames(counted)
-    pushes.extend(Push(frame=frame, user_id=receiver_id) for (_, receiver_id), frame in zip(counted, frames))
+    pushes.extend(Push(frame=frame, user_id=receiver_id) for (_, receiver_id), frame in zip(counted, frames, strict=True))
     push_on_commit(pushes)
     pending.remember_on_commit((message.receiver_id, message.pk) for message in messages)
 
@@ -248,7 +247,7 @@ def store_attachment(*, uploader_id: int, upload: UploadedFile) -> Attachment:
     written before the row, and removed again if the row fails.
     """
     name = uploads.check_name(upload.name or "")
-    uploads.check_size(upload.size)
+    uploads.check_size(upload.size or 0)
     content = b"".join(upload.chunks())
     sniffed = uploads.sniff(content)
     attachment = Attachment(
@@ -394,7 +393,7 @@ def mark_read(
     up_to_id: int | None = None,
     reply_channel: str | None = None,
 ) -> ReadResult:
-    """Marks the reader's received unread messages read, by exactly one selector (CONTRACT §2).
+    """Marks the reader's received unread messages read, by exactly one selector (docs/websocket-api.md).
 
     `up_to_id` is the newest message the reader was shown: a message that arrived after it, with a
     higher id, stays unread. Without it every unread message of the selector is marked.
@@ -420,7 +419,7 @@ def mark_read(
         pending.forget_on_commit((reader_id, row.id) for row in changed)
         for conversation in conversations:
             notification_services.mark_read_by_object(
-                user_id=reader_id, related_object_type=notification_services.CHAT_CONVERSATION,
+                user_id=reader_id, related_object_type=chat_notifications.CHAT_CONVERSATION,
                 related_object_id=conversation.pk,
             )
         _push_read(reader_id=reader_id, read_at=read_at, changed=changed, conversations=conversations)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from core.fanout import Push, apush, run_async
 from core.redis import async_client
 from core.timestamps import now_iso
+from realtime.fanout import Push, apush, run_async
 
 
 def typing_key(user_id: int, partner_id: int) -> str:

@@ -1,5 +1,5 @@
 """What an upload really is: its type sniffed from the content, never from its name or the client's
-content type, and refused when a browser could run it as a page (PITFALLS 15)."""
+content type, and refused when a browser could run it as a page (docs/rest-api.md)."""
 from __future__ import annotations
 
 import re

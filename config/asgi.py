@@ -13,10 +13,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from chat.consumers import ChatConsumer  # noqa: E402
-from core.auth import QueryTokenAuthMiddleware  # noqa: E402
 from core.body_limit import BodySizeLimitMiddleware  # noqa: E402
-from core.origin import OriginAllowListMiddleware  # noqa: E402
 from notifications.consumers import NotificationConsumer  # noqa: E402
+from realtime.auth import QueryTokenAuthMiddleware  # noqa: E402
+from realtime.origin import OriginAllowListMiddleware  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/chat/", ChatConsumer.as_asgi()),

@@ -17,7 +17,7 @@ class Channel(kombu_redis.Channel):
     def _connparams(self, asynchronous: bool = False) -> dict:
         if self.connection.client is None:
             raise RedisConnectionError("the broker connection was closed")
-        return super()._connparams(asynchronous=asynchronous)
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # kombu's private API
 
 
 class Transport(kombu_redis.Transport):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.utils.saferepr import saferepr
 from celery.signals import before_task_publish, setup_logging, worker_process_init
+from celery.utils.saferepr import saferepr
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,10 +26,10 @@ def use_django_logging(**_kwargs) -> None:
 
 @worker_process_init.connect
 def open_connections_early(**_kwargs) -> None:
-    """Opens the database and channel-layer connections before the first task (PITFALLS 5)."""
+    """Opens the database and channel-layer connections before the first task (connections opened lazily made the first tasks slow: docs/performance.md)."""
     from django.db import connection
 
-    from core.fanout import warm_up
+    from realtime.fanout import warm_up
 
     connection.ensure_connection()
     warm_up()

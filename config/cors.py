@@ -1,5 +1,5 @@
 """The REST API's CORS allow-list in django-cors-headers' terms, from entries written like the
-socket Origin allow-list (core/origin.py), so that the same browsers get in both ways:
+socket Origin allow-list (realtime/origin.py), so that the same browsers get in both ways:
 
 - a full origin (`https://erp.example.com`, `http://localhost:3000`) allows exactly that origin;
 - a host pattern as in `ALLOWED_HOSTS` (`erp.example.com`, or `.example.com` for the domain and

@@ -1,8 +1,8 @@
 """Runs the ASGI server with the options this project relies on (docs/performance.md).
 
 `python -m config.serve` honours PORT and HOST. Uvicorn with uvloop was measured faster than
-Daphne (PITFALLS 6); frames over 64 KiB are refused with close 1009 (PITFALLS 12), and
-permessage-deflate stays off because it doubles memory per idle socket (PITFALLS 7).
+Daphne; frames over 64 KiB are refused with close 1009, and permessage-deflate stays off
+because it doubles memory per idle socket.
 """
 from __future__ import annotations
 

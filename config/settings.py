@@ -39,7 +39,7 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
-# Browser origins allowed to open a socket (full origins or host patterns, see core/origin.py);
+# Browser origins allowed to open a socket (full origins or host patterns, see realtime/origin.py);
 # a missing Origin (non-browser client) is allowed.
 WS_ALLOWED_ORIGINS = env_list("WS_ALLOWED_ORIGINS") or [host for host in ALLOWED_HOSTS if host != "*"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "core",
+    "realtime",
     "chat",
     "notifications",
     "presence",
@@ -120,7 +121,7 @@ if env_bool("DATABASE_POOL", False):
         "min_size": 2, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20), "timeout": 10,
     }
 # Sockets reach the database (token checks, presence queries) through this many threads of their
-# own per server process (core/db.py), not through the single thread Channels would use.
+# own per server process (realtime/db.py), not through the single thread Channels would use.
 SOCKET_DATABASE_THREADS = env_int("SOCKET_DATABASE_THREADS", 4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -151,7 +152,7 @@ CACHES = {
 CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX") or "asgi-" + hashlib.sha256(
     f"{DATABASES['default']['NAME']}|{parse_redis_url(REDIS_URL).get('db') or 0}".encode()
 ).hexdigest()[:12]
-# The pub/sub layer: one Redis round trip per send instead of several (PITFALLS 2). It may drop
+# The pub/sub layer: one Redis round trip per send instead of several (docs/performance.md). It may drop
 # across a Redis reconnect, which the pending replay from PostgreSQL covers.
 CHANNEL_LAYER_BACKEND = os.environ.get("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer")
 CHANNEL_LAYERS = {
@@ -191,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # Every action per user (core/api/throttles.py), and some also per action.
+    # Every action per user (core/api/viewsets.py), and some also per action.
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("THROTTLE_USER", "600/min"),
@@ -218,7 +219,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1(?:/communication)?",
 }
 
-# Celery: at-least-once with idempotent tasks (PITFALLS 8).
+# Celery: at-least-once with idempotent tasks (docs/reliability.md).
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -269,14 +270,14 @@ WORKER_OUTAGE_LOG_SECONDS = env_float("WORKER_OUTAGE_LOG_SECONDS", 30.0)
 # A worker checks its database connection before a task only after this long without one.
 WORKER_CONNECTION_CHECK_AFTER_IDLE_SECONDS = env_float("WORKER_CONNECTION_CHECK_AFTER_IDLE_SECONDS", 1.0)
 
-# Chat behaviour (CONTRACT §2).
+# Chat behaviour (docs/websocket-api.md).
 CHAT_MAX_MESSAGE_LENGTH = env_int("CHAT_MAX_MESSAGE_LENGTH", 10_000)
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 64 * 1024)
 CHAT_PENDING_REPLAY_LIMIT = env_int("CHAT_PENDING_REPLAY_LIMIT", 500)
 CHAT_MESSAGE_POLICY = os.environ.get("CHAT_MESSAGE_POLICY", "chat.policies.any_active_user")
 CHAT_TYPING_TTL_SECONDS = env_float("CHAT_TYPING_TTL_SECONDS", 5.0)
 CHAT_REST_SEND_WAIT_SECONDS = env_float("CHAT_REST_SEND_WAIT_SECONDS", 5.0)
-# A server process hands socket sends to the workers in batches (chat.batching): at most this many
+# A server process hands socket sends to the workers in batches (realtime.batching): at most this many
 # batches in flight (about the worker processes one server keeps busy), each of at most this many sends.
 CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)
 CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 500)
@@ -316,6 +317,8 @@ PRESENCE_ONLINE_TTL_SECONDS = env_int("PRESENCE_ONLINE_TTL_SECONDS", 300)
 PRESENCE_OFFLINE_GRACE_SECONDS = env_float("PRESENCE_OFFLINE_GRACE_SECONDS", 3.0)
 PRESENCE_SWEEP_BATCH = env_int("PRESENCE_SWEEP_BATCH", 500)
 PRESENCE_VISIBILITY_POLICY = os.environ.get("PRESENCE_VISIBILITY_POLICY", "presence.policies.contacts_see_each_other")
+# Whose presence a user follows: a module with contact_ids() and are_contacts() (presence/selectors.py).
+PRESENCE_CONTACTS = os.environ.get("PRESENCE_CONTACTS", "chat.selectors")
 
 # Notifications (docs/notifications.md). Other modules add their own types through the environment.
 NOTIFICATION_TYPES = [

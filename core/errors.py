@@ -1,6 +1,5 @@
-"""Errors a client may see: a machine-readable code (CONTRACT §2) and a human-readable text."""
+"""Errors a client may see: a machine-readable code (docs/websocket-api.md) and a human-readable text."""
 from __future__ import annotations
-
 
 # What a client hears when a dependency (PostgreSQL, Redis, the broker) is away: retry later,
 # with the same temp_id.
@@ -48,9 +47,12 @@ class Conflict(ClientError):
     http_status = 409
 
 
-ERROR_BY_CODE = {cls.code: cls for cls in (ValidationFailed, NotFound, Forbidden, TooLarge, Conflict)}
+ERROR_BY_CODE: dict[str, type[ClientError]] = {
+    cls.code: cls for cls in (ValidationFailed, NotFound, Forbidden, TooLarge, Conflict)
+}
 
 
 def from_dict(payload: dict) -> ClientError:
     """Rebuilds an error that a worker reported back as a task result."""
-    return ERROR_BY_CODE.get(payload.get("code"), ClientError)(payload["error"], code=payload.get("code"))
+    code = payload.get("code")
+    return ERROR_BY_CODE.get(str(code), ClientError)(payload["error"], code=code)

@@ -1,4 +1,4 @@
-"""Keeps auth tokens out of every log line, access logs included (CONTRACT §1)."""
+"""Keeps auth tokens out of every log line, access logs included (docs/websocket-api.md)."""
 from __future__ import annotations
 
 import logging

@@ -28,15 +28,16 @@ def probes_before_host_check(get_response):
     Every other path goes through the whole chain, host validation included.
     """
     if iscoroutinefunction(get_response):
-        async def middleware(request: HttpRequest) -> HttpResponse:
+        async def amiddleware(request: HttpRequest) -> HttpResponse:
             probe = _probe_views().get(request.path_info)
             if probe is not None:
                 return await sync_to_async(_answer)(probe, request)
             return await get_response(request)
-    else:
-        def middleware(request: HttpRequest) -> HttpResponse:
-            probe = _probe_views().get(request.path_info)
-            return _answer(probe, request) if probe is not None else get_response(request)
+        return amiddleware
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        probe = _probe_views().get(request.path_info)
+        return _answer(probe, request) if probe is not None else get_response(request)
     return middleware
 
 

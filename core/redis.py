@@ -18,7 +18,8 @@ _async_clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
 @functools.cache
 def sync_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True, health_check_interval=30,
-                                **settings.REDIS_TIMEOUTS)
+                                socket_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS,
+                                socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS)
 
 
 def async_client() -> aioredis.Redis:
@@ -27,7 +28,8 @@ def async_client() -> aioredis.Redis:
     if client is None:
         client = aioredis.Redis.from_url(
             settings.REDIS_URL, decode_responses=True, health_check_interval=30, max_connections=1000,
-            **settings.REDIS_TIMEOUTS,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS,
         )
         _async_clients[loop] = client
     return client

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 
 from core.errors import NotFound
 
 
 def display_name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
+    full_name = user.get_full_name() if isinstance(user, AbstractUser) else ""
+    return full_name or user.get_username()
 
 
 def avatar_url(user: AbstractBaseUser) -> str | None:

@@ -1,17 +1,17 @@
-"""`/ws/notifications/`: validates frames and enqueues the inbox changes (CONTRACT §3)."""
+"""`/ws/notifications/`: validates frames and enqueues the inbox changes (docs/notifications.md)."""
 from __future__ import annotations
 
 from redis.exceptions import RedisError
 
-from core.consumers import RealtimeConsumer, outage_log
-from core.db import socket_database
-from core.frames import parse_id
-from notifications import selectors
+from core.validation import parse_id
+from notifications import selectors, tasks
 from presence import services as presence
-from workers.tasks import notifications as notification_tasks
+from presence.consumers import PresenceMixin, outage_log
+from realtime.consumers import RealtimeConsumer
+from realtime.db import socket_database
 
 
-class NotificationConsumer(RealtimeConsumer):
+class NotificationConsumer(PresenceMixin, RealtimeConsumer):
     family = "notifications"
     frame_handlers = {
         "mark_read": "handle_mark_read",
@@ -41,16 +41,16 @@ class NotificationConsumer(RealtimeConsumer):
 
     async def handle_mark_read(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")
-        await self.enqueue(notification_tasks.mark_read, user_id=self.user_id, notification_id=notification_id,
+        await self.enqueue(tasks.MARK_READ, user_id=self.user_id, notification_id=notification_id,
                            reply_channel=self.channel_name)
 
     async def handle_mark_all_read(self, frame: dict) -> None:
-        await self.enqueue(notification_tasks.mark_all_read, user_id=self.user_id, reply_channel=self.channel_name)
+        await self.enqueue(tasks.MARK_ALL_READ, user_id=self.user_id, reply_channel=self.channel_name)
 
     async def handle_get_unread_count(self, frame: dict) -> None:
         await self.send_frame({"type": "unread_count", "count": await self.unread_count()})
 
     async def handle_dismiss(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")
-        await self.enqueue(notification_tasks.dismiss, user_id=self.user_id, notification_id=notification_id,
+        await self.enqueue(tasks.DISMISS, user_id=self.user_id, notification_id=notification_id,
                            reply_channel=self.channel_name)

@@ -1,5 +1,5 @@
 """Reads and payload shaping for notifications. Every notification leaves the server in
-`notification_payload`'s shape (CONTRACT §3), on the socket and in REST alike."""
+`notification_payload`'s shape (docs/notifications.md), on the socket and in REST alike."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Notification writes. Keyword-only, atomic and idempotent; every frame they cause is pushed on commit.
 
-`notify()` is the producer API for other modules (CONTRACT §5): it validates, writes an outbox row
+`notify()` is the producer API for other modules (docs/notifications.md): it validates, writes an outbox row
 in the caller's transaction and enqueues its delivery by task name after the commit, so this module
 never imports a task. The rest are the writes the worker and the API run: the outbox delivery and
 sweep, bulk creation with fan-out, the collapsed chat notification, and the read/dismiss changes,
@@ -12,39 +12,33 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from config.celery_app import app as celery_app
 from core.errors import NotFound, ValidationFailed
-from core.fanout import Push, push_on_commit
-from core.frames import parse_id
 from core.logging import Throttled
 from core.timestamps import iso_z
-from core.users import display_name
+from core.validation import parse_id
 from notifications import selectors
+from notifications import tasks as names
 from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox
-from presence.selectors import with_chat_socket_among
-
-if TYPE_CHECKING:
-    from chat.models import ChatMessage
+from realtime.fanout import Push, push_on_commit
 
 logger = logging.getLogger(__name__)
 # A broker outage is reported once a while, not once per notify() call.
 enqueue_log = Throttled(logger, seconds=30)
 
-SEND_NOTIFICATION_TASK = "notifications.send_notification"
-DELIVER_OUTBOX_TASK = "notifications.deliver_outbox"
 # One outbox row, and so one task, carries at most this many recipients; a larger audience becomes several.
 RECIPIENTS_PER_TASK = 10_000
 # Outbox rows the sweep enqueues again per run, and how often a row's wait may double.
@@ -54,8 +48,6 @@ OUTBOX_MAX_DOUBLINGS = 4
 INSERT_BATCH = 5_000
 MAX_DATA_BYTES = 16 * 1024
 MAX_DEDUPE_KEY_LENGTH = 200
-CHAT_CONVERSATION = "chat.conversation"
-CHAT_PREVIEW_LENGTH = 200
 # Namespace of the per-user advisory lock that orders inbox changes, so that unread counts are exact.
 INBOX_LOCK_NAMESPACE = 0x6E6F7469
 # A NUL escaped by json.dumps: `\u0000` after an even number of backslashes.
@@ -80,6 +72,12 @@ class NotificationContent:
 
 # Validation --------------------------------------------------------------------------------
 
+def _max_length(field: str) -> int:
+    length = getattr(InAppNotification._meta.get_field(field), "max_length", None)
+    assert isinstance(length, int)
+    return length
+
+
 def _optional_text(value: Any, name: str, max_length: int) -> str | None:
     if value is None:
         return None
@@ -102,7 +100,7 @@ def _link(value: Any) -> str | None:
     followed on a click, so it must neither run script (`javascript:`) nor lead to another site.
     Browsers read `\\` as `/` and drop tabs and newlines, which would make `/\\host` or `/<tab>/host`
     the scheme-relative `//host`: links with either are refused outright."""
-    link = _optional_text(value, "link", InAppNotification._meta.get_field("link").max_length)
+    link = _optional_text(value, "link", _max_length("link"))
     if link is None:
         return None
     if "\\" in link or not link.replace(" ", "").isprintable():
@@ -161,7 +159,7 @@ def validated_content(
                                f"expected one of {', '.join(settings.NOTIFICATION_TYPES)}")
     if not isinstance(priority, str) or priority not in PRIORITY_RANKS:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_RANKS)}")
-    title = _optional_text(title, "title", InAppNotification._meta.get_field("title").max_length)
+    title = _optional_text(title, "title", _max_length("title"))
     if not title or not title.strip():
         raise ValidationFailed("title is required")
     if not isinstance(message, str):
@@ -267,7 +265,7 @@ def _enqueue_delivery(outbox_id: int) -> None:
     any failure is logged and left to the outbox sweep, never raised into the caller's commit
     (it would skip the caller's later on-commit hooks)."""
     try:
-        celery_app.send_task(DELIVER_OUTBOX_TASK, kwargs={"outbox_id": outbox_id}, retry=False)
+        celery_app.send_task(names.DELIVER_OUTBOX, kwargs={"outbox_id": outbox_id}, retry=False)
     except Exception as error:
         enqueue_log.warning("enqueue", "outbox row %s was not enqueued (%r); the outbox sweep enqueues it", outbox_id,
                             error)
@@ -389,31 +387,6 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
         notification = InAppNotification.objects.get(pk=cursor.fetchone()[0])
         push_on_commit([Push(frame=selectors.notification_frame(notification), user_id=recipient_id, family="notifications")])
     return notification
-
-
-def notify_chat_messages(*, messages: Sequence[ChatMessage]) -> list[InAppNotification]:
-    """Chat messages to receivers with no live chat socket (a notification socket alone does not
-    show them): one collapsed `message` notification per conversation, counting each message. Runs
-    inside the chat service's transaction."""
-    receiver_ids = {message.receiver_id for message in messages}
-    unreachable = receiver_ids - with_chat_socket_among(receiver_ids)
-    return [_notify_chat_message(message) for message in messages if message.receiver_id in unreachable]
-
-
-def _notify_chat_message(message: ChatMessage) -> InAppNotification:
-    sender_name = display_name(message.sender)
-    content = NotificationContent(
-        notification_type="message",
-        title=f"New message from {sender_name}",
-        message=message.message[:CHAT_PREVIEW_LENGTH] if message.message else "Sent an attachment",
-        icon="message",
-        related_object_type=CHAT_CONVERSATION,
-        related_object_id=message.conversation_id,
-        data={"conversation_id": message.conversation_id, "sender_id": message.sender_id,
-              "sender_name": sender_name, "message_id": message.pk},
-    )
-    return upsert_collapsed(recipient_id=message.receiver_id, content=content,
-                            collapse_key=f"{CHAT_CONVERSATION}:{message.conversation_id}")
 
 
 # Reading and dismissing ----------------------------------------------------------------------

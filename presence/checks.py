@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
-# CONTRACT §2: a user whose server died goes offline within 5 minutes.
+# docs/presence.md: a user whose server died goes offline within 5 minutes.
 OFFLINE_DEADLINE_SECONDS = 300
 
 
@@ -12,14 +12,14 @@ OFFLINE_DEADLINE_SECONDS = 300
 def check_presence_timings(app_configs, **kwargs) -> list:
     heartbeat = settings.PRESENCE_HEARTBEAT_SECONDS
     stale = settings.PRESENCE_STALE_SECONDS
-    problems = []
+    problems: list[CheckMessage] = []
     if heartbeat * 2 > stale:
         problems.append(Error(
             "PRESENCE_STALE_SECONDS must be at least twice PRESENCE_HEARTBEAT_SECONDS, or the sweep "
             "takes out live sockets whose beat is a little late.",
             id="presence.E001",
         ))
-    if settings.PRESENCE_ONLINE_TTL_SECONDS <= stale:
+    if stale >= settings.PRESENCE_ONLINE_TTL_SECONDS:
         problems.append(Error(
             "PRESENCE_ONLINE_TTL_SECONDS must exceed PRESENCE_STALE_SECONDS, or ws:online:{id} expires "
             "while the user is still online.",

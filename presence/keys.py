@@ -1,4 +1,4 @@
-"""The Redis keys of presence (CONTRACT §6) and the few this module adds (docs/presence.md)."""
+"""The Redis keys of presence (docs/presence.md) and the few this module adds (docs/presence.md)."""
 
 ONLINE_USERS = "ws:online_users"
 # Users whose contacts were last told "online", so that only real transitions are announced.

@@ -8,6 +8,7 @@ presence.keys.announcement_keys(user_id).
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from redis.exceptions import NoScriptError
 
@@ -34,14 +35,14 @@ class LuaScript:
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
 
-    def run(self, client, keys: list[str], args: list) -> object:
+    def run(self, client, keys: list[str], args: list) -> Any:
         try:
             return client.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
             client.script_load(self.source)
             return client.evalsha(self.sha, len(keys), *keys, *args)
 
-    async def arun(self, client, keys: list[str], args: list) -> object:
+    async def arun(self, client, keys: list[str], args: list) -> Any:
         try:
             return await client.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:

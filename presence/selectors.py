@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from importlib import import_module
+from types import ModuleType
+from typing import cast
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -16,8 +19,8 @@ def online_among(user_ids: Iterable[int]) -> set[int]:
     user_ids = list(user_ids)
     if not user_ids:
         return set()
-    flags = sync_client().smismember(keys.ONLINE_USERS, user_ids)
-    return {user_id for user_id, flag in zip(user_ids, flags) if flag}
+    flags = cast(list[int], sync_client().smismember(keys.ONLINE_USERS, user_ids))
+    return {user_id for user_id, flag in zip(user_ids, flags, strict=True) if flag}
 
 
 def with_chat_socket_among(user_ids: Iterable[int]) -> set[int]:
@@ -28,17 +31,17 @@ def with_chat_socket_among(user_ids: Iterable[int]) -> set[int]:
         return set()
     user_keys = [key for user_id in user_ids for key in (keys.connections(user_id), keys.notification_sockets(user_id))]
     flags = scripts.HAS_CHAT_SOCKET.run(sync_client(), user_keys, [])
-    return {user_id for user_id, flag in zip(user_ids, flags) if flag}
+    return {user_id for user_id, flag in zip(user_ids, flags, strict=True) if flag}
 
 
 def is_online(user_id: int) -> bool:
-    return bool(sync_client().sismember(keys.ONLINE_USERS, user_id))
+    return bool(sync_client().sismember(keys.ONLINE_USERS, str(user_id)))
 
 
 def last_seen(user_id: int) -> str | None:
     """When the user last closed a socket or their server last heard from them."""
-    value = sync_client().get(keys.last_seen(user_id))
-    return iso_z(datetime.fromtimestamp(float(value), tz=timezone.utc)) if value else None
+    value = cast(str | None, sync_client().get(keys.last_seen(user_id)))
+    return iso_z(datetime.fromtimestamp(float(value), tz=UTC)) if value else None
 
 
 def allowed_viewers(user_id: int, viewer_ids: list[int]) -> set[int]:
@@ -47,21 +50,24 @@ def allowed_viewers(user_id: int, viewer_ids: list[int]) -> set[int]:
     return set(policy(user_id, viewer_ids)) & set(viewer_ids)
 
 
+def contacts() -> ModuleType:
+    """Who knows whom: PRESENCE_CONTACTS names a module with `contact_ids(user_id) -> list[int]` and
+    `are_contacts(user_a, user_b) -> bool` (by default the chat's: people who share a conversation).
+    A setting, not an import, so that presence does not depend on the apps that use it."""
+    return import_module(settings.PRESENCE_CONTACTS)
+
+
 def audience(user_id: int) -> list[int]:
     """Who is told about the user's transitions."""
-    from chat.selectors import contact_ids  # chat.selectors imports this module
-
-    contacts = contact_ids(user_id)
-    allowed = allowed_viewers(user_id, contacts)
-    return [viewer_id for viewer_id in contacts if viewer_id in allowed]
+    contact_ids = contacts().contact_ids(user_id)
+    allowed = allowed_viewers(user_id, contact_ids)
+    return [viewer_id for viewer_id in contact_ids if viewer_id in allowed]
 
 
 def can_see(viewer_id: int, user_id: int) -> bool:
-    from chat.selectors import conversation_between  # chat.selectors imports this module
-
     if viewer_id == user_id:
         return True
-    return conversation_between(viewer_id, user_id) is not None and viewer_id in allowed_viewers(user_id, [viewer_id])
+    return contacts().are_contacts(viewer_id, user_id) and viewer_id in allowed_viewers(user_id, [viewer_id])
 
 
 def visible_online_among(viewer_id: int, contact_ids: Collection[int]) -> set[int]:
@@ -70,9 +76,7 @@ def visible_online_among(viewer_id: int, contact_ids: Collection[int]) -> set[in
 
 
 def online_contacts(viewer_id: int) -> list[int]:
-    from chat.selectors import contact_ids  # chat.selectors imports this module
-
-    return sorted(visible_online_among(viewer_id, contact_ids(viewer_id)))
+    return sorted(visible_online_among(viewer_id, contacts().contact_ids(viewer_id)))
 
 
 def online_status_frame(*, viewer_id: int, user_id: int) -> dict:

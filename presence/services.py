@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 
-from core.fanout import Push, push_now
 from core.redis import async_client, sync_client
 from core.timestamps import now_iso
 from presence import keys, scripts
 from presence.selectors import allowed_viewers, audience, last_seen
+from realtime.fanout import Push, push_now
 
 
 async def touch_connection(*, user_id: int, connection: str) -> bool:
@@ -42,7 +43,7 @@ def _scan_batches(set_key: str, batch_size: int) -> Iterator[list[int]]:
     """Every member of a set in batches; a member may come twice, every step below is idempotent."""
     cursor = 0
     while True:
-        cursor, members = sync_client().sscan(set_key, cursor=cursor, count=batch_size)
+        cursor, members = cast(tuple[int, list[str]], sync_client().sscan(set_key, cursor=cursor, count=batch_size))
         if members:
             yield [int(member) for member in members]
         if cursor == 0:
@@ -62,7 +63,7 @@ def sweep_stale_connections(*, batch_size: int, stale_after: float) -> list[int]
         pipeline = client.pipeline(transaction=False)
         for user_id in user_ids:
             scripts.SWEEP_STALE.queue(pipeline, keys.connection_keys(user_id), [user_id, stale_after])
-        went_offline += [user_id for user_id, offline in zip(user_ids, pipeline.execute()) if offline]
+        went_offline += [user_id for user_id, offline in zip(user_ids, pipeline.execute(), strict=True) if offline]
     return went_offline
 
 
@@ -72,8 +73,8 @@ def unannounced_users(*, batch_size: int) -> list[int]:
     mismatched: list[int] = []
     for told, truth in ((keys.ANNOUNCED_ONLINE, keys.ONLINE_USERS), (keys.ONLINE_USERS, keys.ANNOUNCED_ONLINE)):
         for user_ids in _scan_batches(told, batch_size):
-            flags = client.smismember(truth, user_ids)
-            mismatched += [user_id for user_id, flag in zip(user_ids, flags) if not flag]
+            flags = cast(list[int], client.smismember(truth, user_ids))
+            mismatched += [user_id for user_id, flag in zip(user_ids, flags, strict=True) if not flag]
     return mismatched
 
 
@@ -128,6 +129,6 @@ def introduce_contacts(user_ids: tuple[int, int]) -> None:
         if viewer_id not in allowed_viewers(user_id, [viewer_id]):
             continue
         with _announce_lock(user_id):
-            if client.sismember(keys.ANNOUNCED_ONLINE, user_id) and client.sismember(keys.ONLINE_USERS, user_id):
+            if client.sismember(keys.ANNOUNCED_ONLINE, str(user_id)) and client.sismember(keys.ONLINE_USERS, str(user_id)):
                 push_now([Push(frame={"type": "online_status_changed", "user_id": user_id, "is_online": True,
                                       "timestamp": now_iso()}, user_id=viewer_id)])

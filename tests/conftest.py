@@ -136,7 +136,7 @@ class TestUser:
     def id(self) -> int:
         return self.user.pk
 
-    def rest(self, stack: Stack) -> "RestClient":
+    def rest(self, stack: Stack) -> RestClient:
         return RestClient(stack.http_url, self.token)
 
 

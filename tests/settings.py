@@ -31,7 +31,7 @@ TEST_ENVIRONMENT = {
 }
 os.environ.update(TEST_ENVIRONMENT)
 
-from config.settings import *  # noqa: E402,F401,F403
+from config.settings import *  # noqa: E402, F403
 from config.settings import DATABASES  # noqa: E402
 
 DATABASES["default"]["TEST"] = {"NAME": f"test_erp_comm_{SLOT}"}

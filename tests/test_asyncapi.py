@@ -12,7 +12,13 @@ import pytest
 
 from chat.consumers import ChatConsumer
 from notifications.consumers import NotificationConsumer
-from tests.support.asyncapi import CLIENT_TO_SERVER, SERVER_TO_CLIENT, client_frame_violations, contract, server_frame_violations
+from tests.support.asyncapi import (
+    CLIENT_TO_SERVER,
+    SERVER_TO_CLIENT,
+    client_frame_violations,
+    contract,
+    server_frame_violations,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAT, NOTIFICATIONS = "/ws/chat/", "/ws/notifications/"

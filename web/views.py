@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.static import serve
@@ -35,8 +36,8 @@ def demo_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def web_asset(request: HttpRequest, path: str) -> HttpResponse:
-    response = serve(request, path, document_root=WEB_ROOT)
+def web_asset(request: HttpRequest, path: str) -> HttpResponseBase:
+    response = serve(request, path, document_root=str(WEB_ROOT))
     # Modules change with the code; the browser revalidates instead of running a stale copy.
     response["Cache-Control"] = "no-cache"
     return response

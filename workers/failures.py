@@ -51,9 +51,9 @@ def ids_only(kwargs: dict) -> dict:
             kept[name] = ids
         elif isinstance(value, dict) and (nested := ids_only(value)):
             kept[name] = nested
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(item, dict) for item in value):
-            if any(nested := [ids_only(item) for item in value]):
-                kept[name] = nested
+        elif (isinstance(value, (list, tuple)) and value and all(isinstance(item, dict) for item in value)
+              and any(nested_items := [ids_only(item) for item in value])):
+            kept[name] = nested_items
     return kept
 
 

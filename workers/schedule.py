@@ -1,12 +1,11 @@
 """The beat schedule."""
+from celery import current_app
 from django.conf import settings
-
-from config.celery_app import app
 
 # Uploads no message took are looked for hourly; they are kept CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS.
 UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
 
-app.conf.beat_schedule = {
+current_app.conf.beat_schedule = {
     "presence-sweep-stale": {
         "task": "presence.sweep_stale",
         "schedule": settings.PRESENCE_SWEEP_SECONDS,

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from chat import selectors
 from chat.models import ChatMessage
 from core.api.fields import AsciiIntegerFormField
-from core.frames import MAX_ID
+from core.validation import MAX_ID
 
 MAX_SEARCH_LENGTH = 200
 
@@ -29,7 +29,7 @@ class StrictBooleanField(forms.NullBooleanField):
     # The select widgets would turn an unknown value into "no filter" before it is validated.
     widget = forms.TextInput
 
-    def to_python(self, value) -> bool | None:
+    def to_python(self, value) -> bool | None:  # type: ignore[override]  # a null boolean, as its base class
         if value in (None, ""):
             return None
         if str(value).lower() not in self.VALUES:

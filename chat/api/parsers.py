@@ -6,7 +6,7 @@ import html
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import DataAndFiles, MultiPartParser, get_encoding
+from rest_framework.parsers import DataAndFiles, MultiPartParser, get_encoding  # type: ignore[attr-defined]
 
 from chat.uploads import check_name
 

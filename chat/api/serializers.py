@@ -1,4 +1,4 @@
-"""Request validation and the documented response shapes of the chat API (CONTRACT §4)."""
+"""Request validation and the documented response shapes of the chat API (docs/rest-api.md)."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from chat.services import validate_read_selector
 from core.api.fields import AsciiIntegerField, IdField
-from core.frames import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
+from core.validation import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
 
 
 def id_list_field(**kwargs) -> serializers.ListField:
@@ -58,7 +58,7 @@ class MarkReadSerializer(serializers.Serializer):
     up_to_id = IdField(required=False)
 
     def validate(self, attrs: dict) -> dict:
-        validate_read_selector(**{name: attrs.get(name) for name in self.fields})
+        validate_read_selector(**{str(name): attrs.get(name) for name in self.fields})
         return attrs
 
 

@@ -1,29 +1,29 @@
-"""The chat REST API (CONTRACT §4): validates, enqueues, and answers with the documented shapes."""
+"""The chat REST API (docs/rest-api.md): validates, enqueues, and answers with the documented shapes."""
 from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
-from chat import selectors, services, typing
+from chat import selectors, services, tasks, typing
 from chat.api import serializers as s
 from chat.api.filters import MAX_SEARCH_LENGTH, MessageFilter
 from chat.api.parsers import UploadParser
 from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
-from core.api.throttles import ThrottleScopesMixin
+from core.api.viewsets import ApiViewSet
 from core.errors import NotFound, ValidationFailed
-from core.fanout import run_async
-from core.frames import parse_id
 from core.users import active_user, display_name
+from core.validation import parse_id
 from presence.selectors import online_contacts, visible_online_among
-from workers.tasks import chat as chat_tasks
+from realtime.fanout import run_async
+from realtime.handover import enqueue_now
 
 
 class MessagePagination(CursorPagination):
@@ -51,7 +51,7 @@ DOWNLOAD_HEADERS = [
 ]
 
 
-class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
+class ChatViewSet(ApiViewSet):
     filterset_class = MessageFilter
     pagination_class = MessagePagination
     serializer_class = s.MessageSerializer
@@ -60,7 +60,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
                        "mark_read": "chat_receipts"}
 
     def get_queryset(self):
-        return selectors.message_list(self.request.user.pk)
+        return selectors.message_list(self.user_id)
 
     @extend_schema(request={"application/json": s.SendMessageSerializer,
                             "multipart/form-data": s.SendMessageWithUploadSerializer},
@@ -73,17 +73,18 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
         temp_id = fields.get("temp_id")
         idempotency_key = services.idempotency_key_for(temp_id)
         attachment_id = self.attachment_to_send(fields, idempotency_key)
-        run_async(typing.stop_typing(user_id=request.user.pk, user_name=display_name(request.user),
+        run_async(typing.stop_typing(user_id=self.user_id, user_name=display_name(request.user),
                                      partner_id=fields["receiver_id"], only_if_active=True))
         outcome = wait_for(
-            chat_tasks.send_message,
-            sender_id=request.user.pk, receiver_id=fields["receiver_id"], text=fields["message"], temp_id=temp_id,
+            tasks.SEND_MESSAGE,
+            sender_id=self.user_id, receiver_id=fields["receiver_id"], text=fields["message"], temp_id=temp_id,
             idempotency_key=idempotency_key, attachment_id=attachment_id,
         )
         if outcome is None:
             return Response({"status": "queued", "temp_id": temp_id}, status=status.HTTP_202_ACCEPTED)
         raise_if_error(outcome)
-        message = selectors.sent_message(sender_id=request.user.pk, idempotency_key=idempotency_key)
+        message = selectors.sent_message(sender_id=self.user_id, idempotency_key=idempotency_key)
+        assert message is not None, "the worker reported it stored"
         return Response(selectors.message_payload(message), status=status.HTTP_201_CREATED)
 
     def attachment_to_send(self, fields: dict, idempotency_key: str) -> int | None:
@@ -93,21 +94,21 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
             return fields.get("attachment_id")
         if fields.get("attachment_id") is not None:
             raise ValidationFailed("Send either an attachment file or an attachment_id, not both")
-        retried = selectors.sent_message(sender_id=self.request.user.pk, idempotency_key=idempotency_key)
+        retried = selectors.sent_message(sender_id=self.user_id, idempotency_key=idempotency_key)
         if retried is not None:
             # A retried send: its file is stored and attached already.
             return retried.attachment_id
-        return services.store_attachment(uploader_id=self.request.user.pk, upload=upload).pk
+        return services.store_attachment(uploader_id=self.user_id, upload=upload).pk
 
     @extend_schema(parameters=[SEARCH_PARAMETER], responses={200: s.MessageSerializer(many=True)})
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
         return self.get_paginated_response([selectors.message_payload(message) for message in page])
 
     @extend_schema(responses={200: s.ConversationSerializer(many=True)})
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def conversations(self, request):
-        return Response(selectors.conversation_list(request.user.pk))
+        return Response(selectors.conversation_list(self.user_id))
 
     @extend_schema(parameters=[s.HistoryQuerySerializer, USER_ID_PARAMETER],
                    responses={200: s.HistorySerializer, 404: ErrorSerializer})
@@ -115,7 +116,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     def conversation(self, request, user_id: str):
         query = s.HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        partner = selectors.history_partner(viewer_id=request.user.pk, user_id=parse_id(user_id, "user_id"))
+        partner = selectors.history_partner(viewer_id=self.user_id, user_id=parse_id(user_id, "user_id"))
         if partner is None:
             raise NotFound("User not found")
         other, conversation = partner
@@ -125,7 +126,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
             "messages": [selectors.message_payload(message) for message in messages],
             # Presence is shown to contacts only: without a conversation there is none to show.
             "other_user": selectors.other_user_payload(
-                other, visible_online_among(request.user.pk, [other.pk]) if conversation else set()
+                other, visible_online_among(self.user_id, [other.pk]) if conversation else set()
             ),
             "has_more": has_more,
         })
@@ -136,7 +137,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     def mark_read(self, request):
         data = s.MarkReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = wait_for(chat_tasks.mark_read, reader_id=request.user.pk, **data.validated_data)
+        outcome = wait_for(tasks.MARK_READ, reader_id=self.user_id, **data.validated_data)
         if outcome is None:
             return Response({"status": "queued", "temp_id": None}, status=status.HTTP_202_ACCEPTED)
         raise_if_error(outcome)
@@ -148,7 +149,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     def typing(self, request):
         data = s.TypingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        partner_id, user_id, user_name = data.validated_data["receiver_id"], request.user.pk, display_name(request.user)
+        partner_id, user_id, user_name = data.validated_data["receiver_id"], self.user_id, display_name(request.user)
         if partner_id == user_id:
             return Response({"error": "You cannot type to yourself", "code": "validation_error"}, status=400)
         if not data.validated_data["is_typing"]:
@@ -156,22 +157,20 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
             return Response({"success": True})
         active_user(partner_id)
         if run_async(typing.start_typing(user_id=user_id, user_name=user_name, partner_id=partner_id)):
-            chat_tasks.record_typing.delay(user_id=user_id, partner_id=partner_id, is_typing=True)
-        chat_tasks.expire_typing.apply_async(
-            kwargs={"user_id": user_id, "user_name": user_name, "partner_id": partner_id},
-            countdown=settings.CHAT_TYPING_TTL_SECONDS + 0.5,
-        )
+            enqueue_now(tasks.RECORD_TYPING, user_id=user_id, partner_id=partner_id, is_typing=True)
+        enqueue_now(tasks.EXPIRE_TYPING, countdown=settings.CHAT_TYPING_TTL_SECONDS + 0.5,
+                    user_id=user_id, user_name=user_name, partner_id=partner_id)
         return Response({"success": True})
 
     @extend_schema(responses={200: s.UnreadCountSerializer})
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
-        return Response(selectors.unread_summary(request.user.pk))
+        return Response(selectors.unread_summary(self.user_id))
 
     @extend_schema(responses={200: s.OnlineUsersSerializer})
     @action(detail=False, methods=["get"], url_path="online-users")
     def online_users(self, request):
-        return Response({"online_users": online_contacts(request.user.pk)})
+        return Response({"online_users": online_contacts(self.user_id)})
 
     @extend_schema(request={"multipart/form-data": s.UploadSerializer},
                    responses={201: s.AttachmentSerializer, 400: ErrorSerializer})
@@ -180,7 +179,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
         """Stores an upload; its type is sniffed from the content. Attach it with `attachment_id`."""
         data = s.UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attachment = services.store_attachment(uploader_id=request.user.pk, upload=data.validated_data["file"])
+        attachment = services.store_attachment(uploader_id=self.user_id, upload=data.validated_data["file"])
         return Response(selectors.attachment_payload(attachment), status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[ATTACHMENT_ID_PARAMETER, *DOWNLOAD_HEADERS],
@@ -189,7 +188,7 @@ class ChatViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
             url_name="attachment-download")
     def download_attachment(self, request, attachment_id: str):
         """The file, as a download, to its uploader and the two people of its message only."""
-        attachment = get_object_or_404(selectors.attachments_visible_to(request.user.pk),
+        attachment = get_object_or_404(selectors.attachments_visible_to(self.user_id),
                                        pk=parse_id(attachment_id, "attachment_id"))
         try:
             return selectors.attachment_response(attachment)

@@ -26,7 +26,7 @@ CODE_BY_STATUS = {
 
 
 def exception_handler(exc, context):
-    """Every error body has `error` (human-readable) and `code` (machine-readable) (CONTRACT §4).
+    """Every error body has `error` (human-readable) and `code` (machine-readable) (docs/rest-api.md).
 
     DRF's own keys stay beside them: `detail`, or a validation error's messages per field.
     """

@@ -1,4 +1,4 @@
-"""Integer inputs of the REST API: ASCII digits only, like every id in a frame (`core.frames.parse_id`).
+"""Integer inputs of the REST API: ASCII digits only, like every id in a frame (`core.validation.parse_id`).
 
 DRF's and Django's integer fields call `int()`, which reads any Unicode decimal digits ("٣" and
 "３" are 3), so an id the client never meant could be looked up; these refuse them as invalid.
@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from rest_framework import serializers
 
-from core.frames import MAX_ID, is_ascii_digits
+from core.validation import MAX_ID, is_ascii_digits
 
 
 class AsciiIntegerField(serializers.IntegerField):

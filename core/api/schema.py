@@ -1,14 +1,14 @@
 """OpenAPI generation (drf-spectacular): the shared error shape, documented on every endpoint."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from core.frames import MAX_ID
+from core.validation import MAX_ID
 
 
 class ErrorSerializer(serializers.Serializer):

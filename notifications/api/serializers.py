@@ -1,4 +1,4 @@
-"""Request validation and the documented response shapes of the notification API (CONTRACT §3, §4)."""
+"""Request validation and the documented response shapes of the notification API (docs/notifications.md, docs/rest-api.md)."""
 from __future__ import annotations
 
 from django.conf import settings
@@ -22,7 +22,7 @@ class NotificationSerializer(serializers.Serializer):
     time_ago = serializers.CharField()
     related_object_type = serializers.CharField(allow_null=True)
     related_object_id = serializers.IntegerField(allow_null=True)
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # the notification's field; this serializer only describes the schema
 
 
 class UnreadNotificationsSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""The notification REST API (CONTRACT §4): reads from selectors, writes enqueued to the workers.
+"""The notification REST API (docs/rest-api.md): reads from selectors, writes enqueued to the workers.
 
 Notifications are never rewritten through the API: there is no PUT, PATCH or DELETE of a
 notification itself, only the read and dismiss actions.
@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from core.api.schema import id_path_parameter
+from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
-from core.api.throttles import ThrottleScopesMixin
-from core.api.schema import ErrorSerializer
-from core.frames import parse_id
-from notifications import selectors
+from core.api.viewsets import ApiViewSet
+from core.validation import parse_id
+from notifications import selectors, tasks
 from notifications.api import serializers as s
 from notifications.api.filters import NotificationFilter
-from workers.tasks import notifications as notification_tasks
 
 ID_PARAMETER = id_path_parameter("id", "The notification's id.")
 
@@ -36,42 +34,41 @@ def queued() -> Response:
     return Response({"status": "queued"}, status=status.HTTP_202_ACCEPTED)
 
 
-class NotificationViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
+class NotificationViewSet(ApiViewSet):
     filterset_class = NotificationFilter
     pagination_class = NotificationPagination
     serializer_class = s.NotificationSerializer
-    throttle_scopes = {action: "notification_actions"
-                       for action in ("mark_read", "mark_all_read", "dismiss", "dismiss_all", "mark_read_by_object")}
+    throttle_scopes = dict.fromkeys(("mark_read", "mark_all_read", "dismiss", "dismiss_all", "mark_read_by_object"), "notification_actions")
 
     def get_queryset(self):
-        return selectors.inbox(self.request.user.pk)
+        return selectors.inbox(self.user_id)
 
     def run(self, task, **kwargs) -> dict | None:
-        outcome = wait_for(task, user_id=self.request.user.pk, **kwargs)
+        outcome = wait_for(task, user_id=self.user_id, **kwargs)
         return None if outcome is None else raise_if_error(outcome)
 
     @extend_schema(responses={200: s.NotificationSerializer(many=True), 400: ErrorSerializer})
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
         now = timezone.now()
         return self.get_paginated_response([selectors.notification_payload(n, now) for n in page])
 
     @extend_schema(responses={200: s.UnreadNotificationsSerializer})
     @action(detail=False, methods=["get"])
     def unread(self, request):
-        return Response(selectors.unread_summary(request.user.pk))
+        return Response(selectors.unread_summary(self.user_id))
 
     @extend_schema(responses={200: s.NotificationCountSerializer})
     @action(detail=False, methods=["get"], url_path="unread-count")
     def unread_count(self, request):
-        return Response({"count": selectors.unread_count(request.user.pk)})
+        return Response({"count": selectors.unread_count(self.user_id)})
 
     @extend_schema(request=None, parameters=[ID_PARAMETER], responses={
         200: s.NotificationReadSerializer, 202: s.NotificationQueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["post"], url_path="mark-read")
     def mark_read(self, request, pk: str):
         notification_id = parse_id(pk, "notification_id")
-        outcome = self.run(notification_tasks.mark_read, notification_id=notification_id)
+        outcome = self.run(tasks.MARK_READ, notification_id=notification_id)
         if outcome is None:
             return queued()
         return Response({"success": True, "notification_id": notification_id, "read_at": outcome["read_at"]})
@@ -79,7 +76,7 @@ class NotificationViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: s.NotificationsChangedSerializer, 202: s.NotificationQueuedSerializer})
     @action(detail=False, methods=["post"], url_path="mark-all-read")
     def mark_all_read(self, request):
-        outcome = self.run(notification_tasks.mark_all_read)
+        outcome = self.run(tasks.MARK_ALL_READ)
         return queued() if outcome is None else Response({"success": True, "count": outcome["count"]})
 
     @extend_schema(request=None, parameters=[ID_PARAMETER], responses={
@@ -87,13 +84,13 @@ class NotificationViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["delete"])
     def dismiss(self, request, pk: str):
         notification_id = parse_id(pk, "notification_id")
-        outcome = self.run(notification_tasks.dismiss, notification_id=notification_id)
+        outcome = self.run(tasks.DISMISS, notification_id=notification_id)
         return queued() if outcome is None else Response({"success": True, "notification_id": notification_id})
 
     @extend_schema(request=None, responses={200: s.NotificationsChangedSerializer, 202: s.NotificationQueuedSerializer})
     @action(detail=False, methods=["delete"], url_path="dismiss-all")
     def dismiss_all(self, request):
-        outcome = self.run(notification_tasks.dismiss_all)
+        outcome = self.run(tasks.DISMISS_ALL)
         return queued() if outcome is None else Response({"success": True, "count": outcome["count"]})
 
     @extend_schema(request=s.MarkReadByObjectSerializer, responses={
@@ -102,5 +99,5 @@ class NotificationViewSet(ThrottleScopesMixin, viewsets.GenericViewSet):
     def mark_read_by_object(self, request):
         data = s.MarkReadByObjectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = self.run(notification_tasks.mark_read_by_object, **data.validated_data)
+        outcome = self.run(tasks.MARK_READ_BY_OBJECT, **data.validated_data)
         return queued() if outcome is None else Response({"success": True, "count": outcome["count"]})

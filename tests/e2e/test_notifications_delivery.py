@@ -1,5 +1,5 @@
 """Producers reach the live sockets: a foreign Celery client by task name, `notify()`, the task
-API of CONTRACT §5; a retried task creates nothing twice."""
+API of docs/notifications.md; a retried task creates nothing twice."""
 from __future__ import annotations
 
 import json

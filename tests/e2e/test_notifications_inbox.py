@@ -1,5 +1,5 @@
 """The inbox over both transports: reads and dismissals broadcast `notification_update` to every
-notification socket of the user, foreign ids change nothing, and the REST shapes of CONTRACT §4."""
+notification socket of the user, foreign ids change nothing, and the REST shapes of docs/rest-api.md."""
 from __future__ import annotations
 
 import pytest

@@ -87,9 +87,7 @@ def test_the_schema_and_swagger_ui_are_served(stack):
 def unthrottled_server(stack):
     """A server of its own whose rate limits do not turn most generated requests into 429s
     (the throttles are documented; the logic behind them is what needs the examples)."""
-    rates = {name: "100000/min" for name in ("THROTTLE_USER", "THROTTLE_LOGIN", "THROTTLE_CHAT_SEND",
-                                               "THROTTLE_CHAT_UPLOAD", "THROTTLE_CHAT_TYPING",
-                                               "THROTTLE_CHAT_RECEIPTS", "THROTTLE_NOTIFICATION_ACTIONS")}
+    rates = dict.fromkeys(("THROTTLE_USER", "THROTTLE_LOGIN", "THROTTLE_CHAT_SEND", "THROTTLE_CHAT_UPLOAD", "THROTTLE_CHAT_TYPING", "THROTTLE_CHAT_RECEIPTS", "THROTTLE_NOTIFICATION_ACTIONS"), "100000/min")
     server = AsgiServer(name="asgi-openapi", **rates)
     yield server
     server.stop()

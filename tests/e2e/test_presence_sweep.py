@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -45,7 +45,7 @@ class FastStack:
 @pytest.fixture(scope="module")
 def private_redis():
     port = free_port()
-    log = open(LOG_DIR / "presence-redis.log", "ab")
+    log = open(LOG_DIR / "presence-redis.log", "ab")  # noqa: SIM115 - redis-server writes to it until the test ends
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=log, stderr=subprocess.STDOUT,
@@ -164,7 +164,7 @@ async def test_kill_9_of_a_server_process_takes_its_users_offline_after_the_swee
         await assert_answers(fast_redis, viewer=bob, viewer_ws=bob_ws, rest=bob.rest(survivor), user=alice, online=True, sockets=1)
 
         doomed.kill(signal.SIGKILL)
-        killed_at = iso_z(datetime.now(timezone.utc))
+        killed_at = iso_z(datetime.now(UTC))
         # Until the sweep, the dead socket's entry stands and every answer still agrees with it.
         state = read_presence(fast_redis, alice.id)
         assert state.online and len(state.connections) == 1

@@ -15,8 +15,15 @@ from rest_framework.authtoken.models import Token
 
 from tests.faults.infra import PrivateRedis
 from tests.settings import SLOT, TEST_ENVIRONMENT
-from tests.support.stack import (ROOT, AsgiServer, CeleryWorker, ManagedProcess, free_port, process_environment,
-                                 wait_until)
+from tests.support.stack import (
+    ROOT,
+    AsgiServer,
+    CeleryWorker,
+    ManagedProcess,
+    free_port,
+    process_environment,
+    wait_until,
+)
 from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -219,6 +219,6 @@ def test_a_request_with_a_token_logs_one_redacted_access_line(stack, make_user):
     wait_until(lambda: logged().count(marker) >= len(statuses), timeout=10, what="the access lines")
     lines = [line for line in logged().splitlines() if marker in line]
     assert len(lines) == len(statuses), "\n".join(lines)
-    for line, (path, status) in zip(lines, statuses.items()):
+    for line, (path, status) in zip(lines, statuses.items(), strict=True):
         assert re.search(rf'"GET {re.escape(path)}\?probe={marker}&token=\[redacted\] HTTP/1\.1" {status}', line), line
     assert "Logging error" not in logged() and user.token not in logged()

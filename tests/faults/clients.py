@@ -26,7 +26,7 @@ async def connect(base_url: str, token: str, *, timeout: float = 60.0) -> WsClie
             client = await WsClient.connect(base_url, "/ws/chat/", token, open_timeout=10)
             await client.expect("connection", timeout=10)
             return client
-        except (OSError, AssertionError, asyncio.TimeoutError, websockets.WebSocketException):
+        except (TimeoutError, OSError, AssertionError, websockets.WebSocketException):
             if time.monotonic() >= deadline:
                 raise
             await asyncio.sleep(0.5)
@@ -45,7 +45,7 @@ class ChatClient:
     failures_reported: int = 0
 
     @classmethod
-    async def open(cls, user, server) -> "ChatClient":
+    async def open(cls, user, server) -> ChatClient:
         client = cls(token=user.token, base_url=server.ws_url)
         await client.reconnect()
         return client

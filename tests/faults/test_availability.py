@@ -17,8 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chat.services import store_attachment
-
-from notifications.services import SEND_NOTIFICATION_TASK
+from notifications.tasks import SEND_NOTIFICATION
 from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -45,7 +44,7 @@ class ProbeLoops:
             except requests.RequestException:
                 pass
 
-    def __enter__(self) -> "ProbeLoops":
+    def __enter__(self) -> ProbeLoops:
         for thread in self.threads:
             thread.start()
         return self
@@ -225,14 +224,14 @@ async def reconnect_if_closed(client: WsClient, server, user) -> WsClient:
 def queue_a_large_fan_out(broker_url: str, recipient_ids: list[int], single_tasks: int) -> None:
     """What a busy ERP evening looks like to the workers: one notice to everyone, then a module
     notifying people one task at a time, sent by name as any ERP module would."""
-    producer = Celery()
+    producer = Celery(set_as_current=False)
     with producer.connection_for_write(broker_url) as broker:
-        producer.send_task(SEND_NOTIFICATION_TASK, connection=broker, kwargs={
+        producer.send_task(SEND_NOTIFICATION, connection=broker, kwargs={
             "recipient_ids": recipient_ids, "notification_type": "announcement", "title": "Campus closed",
             "message": "Snow", "dedupe_key": "fan-out-1",
         })
         for number in range(single_tasks):
-            producer.send_task(SEND_NOTIFICATION_TASK, connection=broker, kwargs={
+            producer.send_task(SEND_NOTIFICATION, connection=broker, kwargs={
                 "recipient_ids": [recipient_ids[number % len(recipient_ids)]], "notification_type": "grade",
                 "title": "Grade posted", "message": f"Grade {number}", "dedupe_key": f"grade-{number}",
             })

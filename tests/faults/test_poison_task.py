@@ -26,7 +26,7 @@ async def test_poison_task_is_retried_then_recorded_without_blocking_work(fault_
     server = fault_stack.server()
     sender = await ChatClient.open(alice, server)
 
-    producer = Celery()  # an outside client that knows the task by name only
+    producer = Celery(set_as_current=False)  # an outside client that knows the task by name only
     with producer.connection_for_write(fault_stack.redis.url(1)) as broker:
         poison_ids = [producer.send_task("faults.poison", kwargs={"attempts_key": f"poison:{number}"},
                                          connection=broker).id for number in range(POISON_TASKS)]

@@ -18,7 +18,7 @@ DOCUMENT_URI = "urn:erp-comm:asyncapi"
 # AsyncAPI operations are written from the server's side.
 SERVER_TO_CLIENT = "send"
 CLIENT_TO_SERVER = "receive"
-# A chat frame without `type` is a message (CONTRACT §2).
+# A chat frame without `type` is a message (docs/websocket-api.md).
 DEFAULT_CLIENT_FRAME_TYPE = {"/ws/chat/": "message"}
 
 

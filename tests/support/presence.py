@@ -20,7 +20,7 @@ class PresenceKeys:
 
     @property
     def online(self) -> bool:
-        """Online by every key at once; raises if the keys disagree (CONTRACT §6)."""
+        """Online by every key at once; raises if the keys disagree (docs/presence.md)."""
         online_key = self.online_key_ttl > 0
         assert bool(self.connections) == self.in_online_set == online_key, f"presence keys disagree: {self}"
         assert sorted(self.opened) == sorted(self.connections), f"opening order disagrees with entries: {self}"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -40,7 +41,7 @@ class WsClient:
         self.close_code: int | None = None
 
     @classmethod
-    async def connect(cls, base_url: str, path: str, token: str | None, **kwargs: Any) -> "WsClient":
+    async def connect(cls, base_url: str, path: str, token: str | None, **kwargs: Any) -> WsClient:
         url = f"{base_url}{path}" + (f"?token={token}" if token is not None else "")
         connection = await websockets.connect(url, max_size=None, **kwargs)
         return cls(connection, path)
@@ -79,7 +80,7 @@ class WsClient:
 
         try:
             return await asyncio.wait_for(find(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"no {frame_type!r} frame within {timeout}s; received {self.frames}") from None
 
     async def expect_none(self, frame_type: str, where: Callable[[Frame], bool] = lambda f: True,

@@ -5,7 +5,7 @@ import pytest
 from corsheaders.middleware import CorsMiddleware
 
 from config.cors import allowed_origins_and_patterns
-from core.origin import origin_allowed
+from realtime.origin import origin_allowed
 
 ENTRIES = ["localhost", ".erp.example.com", "https://app.partner.org", "http://127.0.0.1:3000",
            "https://legacy.example:443", "*", "ftp://files.example", "bad:port", "https://"]

@@ -1,7 +1,7 @@
 """The fan-out module's channel-layer events: one per target, frames in order, replies marked."""
 from __future__ import annotations
 
-from core.fanout import Push, layer_events
+from realtime.fanout import Push, layer_events
 
 
 def test_pushes_to_one_target_share_one_event_in_their_order():

@@ -1,6 +1,6 @@
 import pytest
 
-from core.origin import origin_allowed
+from realtime.origin import origin_allowed
 
 ALLOWED = ["localhost", ".erp.example.com", "https://app.partner.org"]
 

@@ -79,7 +79,7 @@ def test_cors_follows_the_socket_allow_list_unless_set_apart():
 LAYER_PREFIXES = """
 import asyncio
 from channels.layers import get_channel_layer
-from core.fanout import _pipelined_publisher
+from realtime.fanout import _pipelined_publisher
 
 async def layer_prefix():
     return get_channel_layer()._get_layer().prefix

@@ -1,14 +1,14 @@
 """The timestamp check that every received frame and REST body goes through (tests/support/timestamps.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from core.timestamps import iso_z
 from tests.support.timestamps import timestamp_violations
 
-WHEN = datetime(2026, 1, 12, 10, 30, 0, 123456, tzinfo=timezone.utc)
+WHEN = datetime(2026, 1, 12, 10, 30, 0, 123456, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", [

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.fanout import Push, push_now
 from core.logging import Throttled
+from realtime.fanout import Push, push_now
 
 logger = logging.getLogger(__name__)
 
 # Faults that a later attempt can outlive. Retry delays stay far below the broker's
-# visibility timeout, or a task would run twice (PITFALLS 8).
+# visibility timeout, or a task would run twice (docs/deployment.md).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 GAVE_UP = "The request could not be completed; send it again"

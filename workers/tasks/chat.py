@@ -8,14 +8,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat import selectors, services
+from chat import tasks as names
 from chat.typing import expire_typing_sync
 from core.errors import ClientError
-from core.fanout import Push, push_now
 from core.timestamps import iso_z
+from realtime.fanout import Push, push_now
 from workers.tasks.base import ReliableTask
 
 
-@shared_task(base=ReliableTask, name="chat.send_message")
+@shared_task(base=ReliableTask, name=names.SEND_MESSAGE)
 def send_message(
     *,
     sender_id: int,
@@ -36,9 +37,9 @@ def send_message(
     return outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
 
 
-@shared_task(base=ReliableTask, name="chat.send_messages")
+@shared_task(base=ReliableTask, name=names.SEND_MESSAGES)
 def send_messages(*, sends: list[dict]) -> int:
-    """A server process's batch of socket sends (`chat.batching.SendQueue`); returns how many were stored."""
+    """A server process's batch of socket sends (`realtime.batching.SendQueue`); returns how many were stored."""
     outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
     return sum(not isinstance(outcome, ClientError) for outcome in outcomes)
 
@@ -49,18 +50,18 @@ def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.Se
     push_now(
         Push(frame={"type": "error", **outcome.as_dict(), "temp_id": send.temp_id}, channel=send.reply_channel,
              reply_to=send.idempotency_key)
-        for send, outcome in zip(sends, outcomes)
+        for send, outcome in zip(sends, outcomes, strict=True)
         if isinstance(outcome, ClientError) and send.reply_channel
     )
     return outcomes
 
 
-@shared_task(base=ReliableTask, name="chat.mark_delivered")
+@shared_task(base=ReliableTask, name=names.MARK_DELIVERED)
 def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> int:
     return len(services.mark_delivered(receiver_id=receiver_id, message_ids=message_ids))
 
 
-@shared_task(base=ReliableTask, name="chat.mark_delivered_many")
+@shared_task(base=ReliableTask, name=names.MARK_DELIVERED_MANY)
 def mark_delivered_many(*, requests: list[dict]) -> int:
     """Receipts that one server process gathered: `[{"receiver_id": ..., "message_id": ...}, ...]`."""
     receipts: dict[int, list[int]] = {}
@@ -69,7 +70,7 @@ def mark_delivered_many(*, requests: list[dict]) -> int:
     return len(services.mark_delivered_many(receipts=receipts))
 
 
-@shared_task(base=ReliableTask, name="chat.mark_read")
+@shared_task(base=ReliableTask, name=names.MARK_READ)
 def mark_read(
     *,
     reader_id: int,
@@ -91,7 +92,7 @@ def mark_read(
     return {"count": result.count, "read_at": iso_z(result.read_at)}
 
 
-@shared_task(base=ReliableTask, name="chat.deliver_pending_many")
+@shared_task(base=ReliableTask, name=names.DELIVER_PENDING_MANY)
 def deliver_pending_many(*, requests: list[dict]) -> int:
     """Replays undelivered messages to new sockets (`[{"user_id": ..., "channel": ...}, ...]`);
     each socket acknowledges them as it forwards them."""
@@ -103,12 +104,12 @@ def deliver_pending_many(*, requests: list[dict]) -> int:
     return replayed
 
 
-@shared_task(base=ReliableTask, name="chat.record_typing")
+@shared_task(base=ReliableTask, name=names.RECORD_TYPING)
 def record_typing(*, user_id: int, partner_id: int, is_typing: bool) -> None:
     services.record_typing(user_id=user_id, partner_id=partner_id, is_typing=is_typing)
 
 
-@shared_task(base=ReliableTask, name="chat.expire_typing")
+@shared_task(base=ReliableTask, name=names.EXPIRE_TYPING)
 def expire_typing(*, user_id: int, user_name: str, partner_id: int) -> None:
     """The server-side typing timeout for typists without a socket (the REST endpoint)."""
     expire_typing_sync(user_id=user_id, user_name=user_name, partner_id=partner_id)
@@ -119,7 +120,7 @@ UNATTACHED_UPLOAD_BATCH = 500
 UNATTACHED_UPLOAD_BATCHES_PER_RUN = 20
 
 
-@shared_task(base=ReliableTask, name="chat.remove_unattached_uploads")
+@shared_task(base=ReliableTask, name=names.REMOVE_UNATTACHED_UPLOADS)
 def remove_unattached_uploads() -> int:
     """Beat's: uploads that no message took within `CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS` go,
     rows and files, a bounded number per run."""

@@ -8,15 +8,16 @@ from typing import Any
 from celery import shared_task
 
 from core.errors import ClientError
-from core.fanout import Push, push_now
 from core.timestamps import iso_z
 from notifications import services
+from notifications import tasks as names
+from realtime.fanout import Push, push_now
 from workers.tasks.base import ReliableTask
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=ReliableTask, bind=True, name=services.SEND_NOTIFICATION_TASK)
+@shared_task(base=ReliableTask, bind=True, name=names.SEND_NOTIFICATION)
 def send_notification(
     self,
     *,
@@ -55,13 +56,13 @@ def send_notification(
     return {"created": services.create_notifications(recipient_ids=ids, content=content, dedupe_key=key)}
 
 
-@shared_task(base=ReliableTask, name=services.DELIVER_OUTBOX_TASK)
+@shared_task(base=ReliableTask, name=names.DELIVER_OUTBOX)
 def deliver_outbox(*, outbox_id: int) -> dict:
     """The notifications of one `notify()` call, from its outbox row."""
     return {"created": services.deliver_outbox(outbox_id=outbox_id)}
 
 
-@shared_task(base=ReliableTask, name="notifications.sweep_outbox")
+@shared_task(base=ReliableTask, name=names.SWEEP_OUTBOX)
 def sweep_outbox() -> dict:
     """Run by beat: enqueues again the `notify()` calls whose delivery did not happen in time."""
     return {"enqueued": services.redispatch_due_outbox()}
@@ -73,7 +74,7 @@ def _report(error: ClientError, reply_channel: str | None) -> dict:
     return error.as_dict()
 
 
-@shared_task(base=ReliableTask, name="notifications.mark_read")
+@shared_task(base=ReliableTask, name=names.MARK_READ)
 def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None = None) -> dict:
     try:
         change = services.mark_read(user_id=user_id, notification_id=notification_id, reply_channel=reply_channel)
@@ -82,13 +83,13 @@ def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None =
     return {"notification_id": notification_id, "read_at": iso_z(change.at), "unread_count": change.unread_count}
 
 
-@shared_task(base=ReliableTask, name="notifications.mark_all_read")
+@shared_task(base=ReliableTask, name=names.MARK_ALL_READ)
 def mark_all_read(*, user_id: int, reply_channel: str | None = None) -> dict:
     change = services.mark_all_read(user_id=user_id, reply_channel=reply_channel)
     return {"count": change.count, "unread_count": change.unread_count}
 
 
-@shared_task(base=ReliableTask, name="notifications.dismiss")
+@shared_task(base=ReliableTask, name=names.DISMISS)
 def dismiss(*, user_id: int, notification_id: int, reply_channel: str | None = None) -> dict:
     try:
         change = services.dismiss(user_id=user_id, notification_id=notification_id)
@@ -97,13 +98,13 @@ def dismiss(*, user_id: int, notification_id: int, reply_channel: str | None = N
     return {"notification_id": notification_id, "unread_count": change.unread_count}
 
 
-@shared_task(base=ReliableTask, name="notifications.dismiss_all")
+@shared_task(base=ReliableTask, name=names.DISMISS_ALL)
 def dismiss_all(*, user_id: int) -> dict:
     change = services.dismiss_all(user_id=user_id)
     return {"count": change.count, "unread_count": change.unread_count}
 
 
-@shared_task(base=ReliableTask, name="notifications.mark_read_by_object")
+@shared_task(base=ReliableTask, name=names.MARK_READ_BY_OBJECT)
 def mark_read_by_object(*, user_id: int, related_object_type: str, related_object_id: int) -> dict:
     change = services.mark_read_by_object(
         user_id=user_id, related_object_type=related_object_type, related_object_id=related_object_id

@@ -5,10 +5,11 @@ from celery import shared_task
 from django.conf import settings
 
 from presence import services
+from presence import tasks as names
 from workers.tasks.base import ReliableTask
 
 
-@shared_task(base=ReliableTask, name="presence.announce")
+@shared_task(base=ReliableTask, name=names.ANNOUNCE)
 def announce(*, user_id: int) -> bool:
     outcome = services.announce_if_changed(user_id=user_id)
     if outcome.retry_in is not None:
@@ -17,13 +18,13 @@ def announce(*, user_id: int) -> bool:
     return outcome.sent
 
 
-@shared_task(base=ReliableTask, name="presence.announce_many")
+@shared_task(base=ReliableTask, name=names.ANNOUNCE_MANY)
 def announce_many(*, requests: list[dict]) -> int:
     """The users one server process saw come online within a moment: `[{"user_id": ...}, ...]`."""
     return sum(announce(user_id=request["user_id"]) for request in requests)
 
 
-@shared_task(base=ReliableTask, name="presence.sweep_stale", expires=settings.PRESENCE_SWEEP_SECONDS)
+@shared_task(base=ReliableTask, name=names.SWEEP_STALE, expires=settings.PRESENCE_SWEEP_SECONDS)
 def sweep_stale() -> int:
     """Takes dead sockets out, then has every transition not yet announced announced.
 

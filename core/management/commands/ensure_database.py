@@ -12,9 +12,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         db = settings.DATABASES["default"]
-        params = {"host": db["HOST"] or None, "port": db["PORT"] or None, "user": db["USER"] or None,
-                  "password": db["PASSWORD"] or None, "dbname": "postgres"}
-        with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as connection:
+        params = {"host": db["HOST"], "port": db["PORT"], "user": db["USER"], "password": db["PASSWORD"],
+                  "dbname": "postgres"}
+        conninfo = psycopg.conninfo.make_conninfo(**{name: str(value) for name, value in params.items() if value})
+        with psycopg.connect(conninfo, autocommit=True) as connection:
             exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
             if exists:
                 self.stdout.write(f"database {db['NAME']} exists")

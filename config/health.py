@@ -16,8 +16,8 @@ from django.http import JsonResponse
 
 from config.celery_app import app as celery_app
 from core.db import release_connection
-from core.fanout import run_async
 from core.redis import sync_client
+from realtime.fanout import run_async
 
 WORKER_PING_TIMEOUT_SECONDS = 1.0
 WORKER_CHECK_CACHE_SECONDS = 10.0
@@ -83,7 +83,7 @@ class CachedCheck:
         self.checked_at = time.monotonic()
 
 
-CHECKS = {
+CHECKS: dict[str, Callable[[], None]] = {
     "database": _database,
     "redis": _redis,
     "channel_layer": _channel_layer,

@@ -4,7 +4,7 @@ Writers describe what to push as `Push` values and hand them to `push_on_commit`
 announces a row that could still roll back (Zulip's `send_event_on_commit`). Synchronous callers
 (Celery tasks, Django views) publish all frames of a call in one pipelined Redis round trip on the
 pub/sub layer; on other layers they share one event loop per process, run in a daemon thread, so
-the channel layer keeps one Redis pool instead of building one per call (PITFALLS 4).
+the channel layer keeps one Redis pool instead of building one per call (a loop per call built a Redis pool per call: docs/performance.md).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import redis
 from channels import DEFAULT_CHANNEL_LAYER
@@ -61,6 +61,7 @@ class Push:
         """("send", channel) or ("group_send", group)."""
         if self.channel is not None:
             return "send", self.channel
+        assert self.user_id is not None, "a Push names a user or a channel"
         return "group_send", user_group(self.user_id, self.family)
 
 
@@ -155,7 +156,7 @@ class _PipelinedPublisher:
 def _pipelined_publisher() -> _PipelinedPublisher | None:
     """None where the fast path does not apply: another layer, or several (sharded) Redis hosts."""
     layer = get_channel_layer()
-    config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+    config = cast(dict[str, Any], settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER]).get("CONFIG", {})
     hosts = decode_hosts(config.get("hosts"))
     if not isinstance(layer, RedisPubSubChannelLayer) or len(hosts) != 1:
         return None
@@ -193,7 +194,7 @@ def send_control_to_user(user_id: int, action: str, **fields: Any) -> None:
 
 
 def warm_up() -> None:
-    """Opens the Redis connection pushes use before the first real event (PITFALLS 5)."""
+    """Opens the Redis connection pushes use before the first real event (connections opened lazily made the first tasks slow: docs/performance.md)."""
     publisher = _pipelined_publisher()
     if publisher is not None:
         publisher.client.ping()

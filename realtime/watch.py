@@ -4,7 +4,7 @@
   that stays open would never learn of it. When Redis comes back (or turns out to have restarted),
   every socket of the process is closed with 1012 (service restart); clients reconnect and the
   pending replay from PostgreSQL gives them what they missed.
-- Tokens: a deleted token closes its sockets at once through a control event (core/auth.py); this
+- Tokens: a deleted token closes its sockets at once through a control event (realtime/auth.py); this
   re-check, one query per interval for the whole process, is the backstop for deletions that send
   no signal and for deactivated users.
 """
@@ -19,10 +19,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from core.auth import valid_token_keys
-from core.db import socket_database
 from core.logging import Throttled
 from core.redis import async_client
+from realtime.auth import valid_token_keys
+from realtime.db import socket_database
 
 logger = logging.getLogger(__name__)
 outage_log = Throttled(logger, seconds=30)

@@ -1,14 +1,12 @@
-"""The socket transport both endpoints share: auth, frame parsing, errors, rate limits, presence.
+"""The socket transport both endpoints share: auth, the life cycle, frame parsing, errors, rate limits.
 
-Subclasses declare their frame handlers and stay thin: they validate and enqueue.
+Subclasses declare their frame handlers and stay thin: they validate and enqueue. What else a
+socket does over its life (presence, `presence.consumers.PresenceMixin`) plugs in through the
+hooks `on_connected`, `on_disconnected`, `on_ended` and `on_ping`.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
-from functools import partial
 from typing import Any, ClassVar
 
 import orjson
@@ -18,30 +16,22 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from core import ratelimit
-from core.auth import token_fingerprint
 from core.errors import SERVICE_UNAVAILABLE, ClientError
-from core.fanout import SocketFamily, asend_control, user_group
-from core.handover import RequestBatch, enqueue, one_per_event_loop
 from core.logging import Throttled
-from core.socket_watch import CLOSE_SERVICE_RESTART, watch
 from core.timestamps import now_iso
 from core.users import display_name
-from presence import services as presence
-from workers.tasks.presence import announce, announce_many
+from realtime import ratelimit
+from realtime.auth import token_fingerprint
+from realtime.fanout import SocketFamily, user_group
+from realtime.handover import enqueue
+from realtime.watch import CLOSE_SERVICE_RESTART, watch
 
 logger = logging.getLogger(__name__)
 # Redis or PostgreSQL away: one line per half minute, not one per frame.
 outage_log = Throttled(logger, seconds=30)
 
-# Users who came online within this window are announced by one task. A refused batch is
-# repaired by the presence sweep, which announces every transition not yet announced.
-ANNOUNCE_WINDOW_SECONDS = 0.05
-announcements = one_per_event_loop(partial(RequestBatch, task=announce_many, window=ANNOUNCE_WINDOW_SECONDS))
-
 CLOSE_AUTH_FAILED = 4001
 CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_TOO_MANY_CONNECTIONS = 4029
 
 
 class RealtimeConsumer(AsyncConsumer):
@@ -54,8 +44,6 @@ class RealtimeConsumer(AsyncConsumer):
     silently_limited: ClassVar[frozenset[str]] = frozenset()
 
     authenticated = False
-    heartbeat: asyncio.Task | None = None
-    presence_touch: asyncio.Task | None = None
 
     async def dispatch(self, message: dict) -> None:
         # Channels 4.2+ awaits a thread hop (aclose_old_connections) before every handler; these
@@ -71,11 +59,9 @@ class RealtimeConsumer(AsyncConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            # However the consumer ends (a close, an error in a handler, a shutdown), its heartbeat
-            # stops and its entry goes; a heartbeat left running would keep the user online forever.
-            # The process watch forgets it too.
+            # However the consumer ends (a close, an error in a handler, a shutdown).
             watch.unregister(self)
-            await self.stop_presence()
+            await self.on_ended()
 
     async def websocket_connect(self, message: dict) -> None:
         await self.send({"type": "websocket.accept"})
@@ -98,8 +84,6 @@ class RealtimeConsumer(AsyncConsumer):
         self.ping_limit = ratelimit.LocalWindow(settings.WS_RATE_LIMITS["other"])
         await self.send_frame(await self.connection_frame())
         await self.on_connected()
-        await self.start_presence()
-        await self.close_connections_over_cap()
         watch.register(self)
 
     async def websocket_disconnect(self, message: dict) -> None:
@@ -121,68 +105,18 @@ class RealtimeConsumer(AsyncConsumer):
     async def on_disconnected(self) -> None:
         """Hook: runs when an authenticated socket closes."""
 
+    async def on_ended(self) -> None:
+        """Hook: runs however the consumer ends (a close, an error in a handler, a shutdown)."""
+
+    async def on_ping(self) -> None:
+        """Hook: runs after a `pong` was sent."""
+
     async def close_for_refused_setup(self) -> None:
         """The broker refused the socket's setup (its pending replay): the client reconnects later
         rather than sit on a socket that missed its messages."""
         if self.authenticated:
             outage_log.warning("setup", "a socket was closed (1013): its setup could not be handed to the workers")
             await self.close_with_error(SERVICE_UNAVAILABLE, code="server_error", close_code=CLOSE_TRY_AGAIN_LATER)
-
-    # Presence ------------------------------------------------------------------------------
-
-    async def start_presence(self) -> None:
-        self.closing = asyncio.Event()
-        await self.refresh_presence()
-        self.heartbeat = asyncio.create_task(self.keep_presence_fresh())
-
-    async def refresh_presence(self) -> None:
-        """Touches this socket's presence entry; a failure is logged and the next beat retries."""
-        try:
-            await self.touch_presence()
-        except (RedisError, ClientError) as error:
-            outage_log.warning("presence", "presence could not be updated (%s); the heartbeat retries", error)
-        except Exception:
-            logger.exception("presence could not be updated; the heartbeat retries")
-
-    async def touch_presence(self) -> None:
-        if await presence.touch_connection(user_id=self.user_id, connection=self.channel_name):
-            announcements().add({"user_id": self.user_id})
-
-    async def keep_presence_fresh(self) -> None:
-        """The server, not the client, keeps an open socket's user online."""
-        interval = settings.PRESENCE_HEARTBEAT_SECONDS
-        # A random first beat spreads the beats of sockets that connected together.
-        wait = random.uniform(0.5, 1.0) * interval
-        while not self.closing.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.closing.wait(), wait)
-            if self.closing.is_set():
-                return
-            await self.refresh_presence()
-            wait = interval
-
-    async def stop_presence(self) -> None:
-        # Waits out a heartbeat in flight (instead of cancelling it), so that it cannot re-add the
-        # entry after the close has removed it.
-        if self.heartbeat is None:
-            return
-        self.closing.set()
-        await self.heartbeat
-        if self.presence_touch is not None:
-            await self.presence_touch
-        try:
-            if await presence.close_connection(user_id=self.user_id, connection=self.channel_name):
-                await self.enqueue(announce, countdown=settings.PRESENCE_OFFLINE_GRACE_SECONDS, user_id=self.user_id)
-        except (RedisError, ClientError) as error:
-            outage_log.warning("presence", "presence could not be updated (%s); the sweep repairs it", error)
-        except Exception:
-            # The sweep removes the entry and announces the change later; the socket is gone either way.
-            logger.exception("presence cleanup failed for a closed socket")
-
-    async def close_connections_over_cap(self) -> None:
-        oldest = await presence.evict_connections_over_cap(user_id=self.user_id, cap=settings.WS_MAX_CONNECTIONS_PER_USER)
-        for channel in oldest:
-            await asend_control(channel, "close", code=CLOSE_TOO_MANY_CONNECTIONS)
 
     # Frames in -----------------------------------------------------------------------------
 
@@ -234,9 +168,7 @@ class RealtimeConsumer(AsyncConsumer):
 
     async def handle_ping(self, frame: dict) -> None:
         await self.send_frame({"type": "pong", "timestamp": now_iso()})
-        # After the pong, and one at a time: a Redis that does not answer delays neither.
-        if self.presence_touch is None or self.presence_touch.done():
-            self.presence_touch = asyncio.create_task(self.refresh_presence())
+        await self.on_ping()
 
     # Frames out ----------------------------------------------------------------------------
 
@@ -252,7 +184,7 @@ class RealtimeConsumer(AsyncConsumer):
         await self.send_frame(reply)
 
     async def push_frames(self, event: dict) -> None:
-        """Every frame from the fan-out module arrives here (`core.fanout.layer_events`)."""
+        """Every frame from the fan-out module arrives here (`realtime.fanout.layer_events`)."""
         for delivery in event["frames"]:
             if not self.authenticated:
                 return
@@ -284,7 +216,7 @@ class RealtimeConsumer(AsyncConsumer):
         await self.send({"type": "websocket.close", "code": close_code})
 
     async def close_for_auth(self) -> None:
-        """A missing, unknown or revoked token, or a deactivated user (CONTRACT §1)."""
+        """A missing, unknown or revoked token, or a deactivated user (docs/websocket-api.md)."""
         await self.close_with_error("Authentication failed", code="auth_failed", close_code=CLOSE_AUTH_FAILED)
 
     async def close_for_restart(self) -> None:

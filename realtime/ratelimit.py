@@ -25,7 +25,8 @@ async def allow(*, family: str, user_id: int, rate: str) -> bool:
     limit, window = parse_rate(rate)
     bucket = int(time.time() // window)
     key = f"ws:rate:{family}:{user_id}:{bucket}"
-    return await async_client().eval(_COUNT_IN_WINDOW, 1, key, window + 1) <= limit
+    count: int = await async_client().eval(_COUNT_IN_WINDOW, 1, key, str(window + 1))  # type: ignore[misc]
+    return count <= limit
 
 
 class LocalWindow:

@@ -1,4 +1,4 @@
-"""The browser Origin allow-list for socket handshakes (CONTRACT §1, PITFALLS 11).
+"""The browser Origin allow-list for socket handshakes (docs/websocket-api.md).
 
 `WS_ALLOWED_ORIGINS` holds full origins (`https://erp.example.com`, matched exactly, port
 included) or bare host patterns as in `ALLOWED_HOSTS` (`erp.example.com` or `.example.com` for

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from celery import current_app
+
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 
@@ -32,26 +34,26 @@ PUBLISH_THREADS = 4
 _publishers = ThreadPoolExecutor(max_workers=PUBLISH_THREADS, thread_name_prefix="broker-publish")
 
 
-def enqueue_now(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None:
-    """Hands work to the workers from a thread that may block; the broker being down becomes a
-    retryable client error."""
+def enqueue_now(task: str, *, countdown: float | None = None, **kwargs: Any) -> None:
+    """Hands work to the workers, by task name, from a thread that may block; the broker being
+    down becomes a retryable client error."""
     try:
-        # Nobody reads a socket's task results: none is stored.
-        task.apply_async(kwargs=kwargs, countdown=countdown, ignore_result=True)
+        # Nobody reads the result of work handed over this way: none is stored.
+        current_app.send_task(task, kwargs=kwargs, countdown=countdown, ignore_result=True)
     except Exception as error:
-        outage_log.warning("enqueue", "could not enqueue %s: %r", task.name, error)
+        outage_log.warning("enqueue", "could not enqueue %s: %r", task, error)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
 
 
-async def enqueue(task: Any, *, countdown: float | None = None, **kwargs: Any) -> None:
+async def enqueue(task: str, *, countdown: float | None = None, **kwargs: Any) -> None:
     """`enqueue_now` from the event loop, on a publishing thread."""
     publish = functools.partial(enqueue_now, task, countdown=countdown, **kwargs)
     try:
         await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_publishers, publish),
                                PUBLISH_TIMEOUT_SECONDS)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         # The thread may still get the task through; a retried request is idempotent.
-        outage_log.warning("enqueue", "enqueueing %s took over %ss", task.name, PUBLISH_TIMEOUT_SECONDS)
+        outage_log.warning("enqueue", "enqueueing %s took over %ss", task, PUBLISH_TIMEOUT_SECONDS)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
 
 
@@ -72,9 +74,10 @@ def one_per_event_loop(factory: Callable[[asyncio.AbstractEventLoop], Loopbound]
 
 
 class RequestBatch:
-    """Requests for one task (`task(requests=[...])`), handed over `window` seconds after the first."""
+    """Requests for one task (`task(requests=[...])`, by name), handed over `window` seconds after
+    the first."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, *, task: Any, window: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, task: str, window: float) -> None:
         self.loop, self.task, self.window = loop, task, window
         self.requests: list[dict[str, Any]] = []
         self.on_refusal: list[Callable[[], Awaitable[None]]] = []

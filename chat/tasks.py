@@ -1,0 +1,14 @@
+"""The chat work the transport hands to the workers, by task name (`workers/tasks/chat.py` runs it).
+
+Naming the tasks here, rather than importing them, keeps the layers apart: the sockets and the
+REST views know what to ask for, the workers know how to do it.
+"""
+SEND_MESSAGE = "chat.send_message"
+SEND_MESSAGES = "chat.send_messages"
+MARK_DELIVERED = "chat.mark_delivered"
+MARK_DELIVERED_MANY = "chat.mark_delivered_many"
+MARK_READ = "chat.mark_read"
+DELIVER_PENDING_MANY = "chat.deliver_pending_many"
+RECORD_TYPING = "chat.record_typing"
+EXPIRE_TYPING = "chat.expire_typing"
+REMOVE_UNATTACHED_UPLOADS = "chat.remove_unattached_uploads"
