@@ -316,6 +316,19 @@ def test_delivery_for_several_receivers_is_one_call(alice, bob, published, commi
     assert by_message(published) == [receipt(to_bob), receipt(to_alice)]
 
 
+def test_a_receipt_for_someone_elses_message_in_the_same_batch_leaves_the_receivers_pending_set_right(
+        alice, bob, published, committed):
+    carol = make_user("Carol")
+    message = make_message(alice, bob)
+    sync_client().zadd(pending_key(bob.pk), {message.pk: message.pk})
+
+    with committed():
+        delivered = services.mark_delivered_many(receipts={bob.pk: [message.pk], carol.pk: [message.pk]})
+
+    assert delivered == [message.pk] and published == [receipt(message)]
+    assert pending_ids(bob) == []
+
+
 # Reading ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("selector", "error"), [
