@@ -37,7 +37,8 @@ def published(monkeypatch) -> Published:
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
+def committed(django_capture_on_commit_callbacks, published):
     """`with committed(): ...` runs the on-commit hooks that the block registered at its end, as if
-    its writes had been committed (under the `db` fixture the test's transaction never commits)."""
+    its writes had been committed (under the `db` fixture the test's transaction never commits).
+    The frames those hooks push are recorded in `published`, never sent."""
     return partial(django_capture_on_commit_callbacks, execute=True)
