@@ -107,7 +107,7 @@ def test_bad_content_is_refused_with_a_reason(fields, error):
 @pytest.mark.parametrize("link", [
     "javascript:alert(1)", "//evil.example/phish", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
     "https://evil.example/", "https://user@erp.example.com/", "ftp://erp.example.com/", "invoices/42",
-    "https://[erp.example.com/",
+    "https://[erp.example.com/", "data:text/html,<script>alert(1)</script>", "/\u202e/moc.elpmaxe.live",
 ])
 def test_a_link_that_could_run_script_or_leave_the_site_is_refused(link, settings):
     settings.NOTIFICATION_LINK_HOSTS = ["erp.example.com"]
