@@ -328,6 +328,7 @@ def _claim_attachment(*, uploader_id: int, attachment_id: int) -> Attachment:
 class ChangedMessage:
     id: int
     sender_id: int
+    receiver_id: int
     conversation_id: int
 
 
@@ -352,11 +353,11 @@ def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]]) -> list[int]:
         "UPDATE chat_message AS m SET delivered_at = %s"
         " FROM unnest(%s::bigint[], %s::bigint[]) AS r(receiver_id, id)"
         " WHERE m.id = r.id AND m.receiver_id = r.receiver_id AND m.delivered_at IS NULL"
-        " RETURNING m.id, m.sender_id, m.conversation_id",
+        " RETURNING m.id, m.sender_id, m.receiver_id, m.conversation_id",
         [delivered_at, [receiver for receiver, _ in pairs], [message for _, message in pairs]],
     )
-    receiver_of = {message_id: receiver_id for receiver_id, message_id in pairs}
-    pending.forget_on_commit((receiver_of[row.id], row.id) for row in changed)
+    # The row's own receiver: one batch may also hold a receipt for the same message from someone else.
+    pending.forget_on_commit((row.receiver_id, row.id) for row in changed)
     push_on_commit(
         Push(
             frame={"type": "delivery_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
@@ -412,7 +413,7 @@ def mark_read(
         changed = _update_returning(
             "UPDATE chat_message SET is_read = TRUE, read_at = %s, delivered_at = COALESCE(delivered_at, %s)"
             f" WHERE receiver_id = %s AND is_read = FALSE AND {column} = ANY(%s) AND id <= %s"
-            " RETURNING id, sender_id, conversation_id",
+            " RETURNING id, sender_id, receiver_id, conversation_id",
             [read_at, read_at, reader_id, value, MAX_ID if up_to_id is None else up_to_id],
         )
         conversations = _uncount_read_messages(reader_id=reader_id, changed=changed)

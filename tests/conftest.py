@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -12,18 +11,18 @@ import pytest
 import redis
 import requests
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.test import Client as DjangoTestClient
 from django.urls import Resolver404, resolve
-from rest_framework.authtoken.models import Token
 
 from core.redis import sync_client
+from tests import factories
 from tests.support import ws as ws_support
 from tests.support.stack import AsgiServer, CeleryWorker
 from tests.support.timestamps import timestamp_violations
 from tests.support.ws import WsClient
 
-_usernames = itertools.count(1)
+# `published` and `committed`: what a service would push to sockets, in-process.
+pytest_plugins = ["tests.support.capture"]
 
 
 @dataclass
@@ -160,11 +159,9 @@ class RestClient:
 @pytest.fixture
 def make_user(transactional_db):
     def make(first_name: str = "Test", **fields) -> TestUser:
-        username = f"user{next(_usernames)}"
-        user = get_user_model().objects.create_user(
-            username=username, password="pw-" + username, first_name=first_name, **fields
-        )
-        return TestUser(user=user, token=Token.objects.create(user=user).key)
+        username = factories.unique_username()
+        user = factories.make_user(first_name, username=username, password="pw-" + username, **fields)
+        return TestUser(user=user, token=user.auth_token.key)
 
     return make
 

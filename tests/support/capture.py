@@ -1,0 +1,44 @@
+"""What the code under test would push to sockets, captured where the fan-out module publishes.
+
+The one place where the tests reach into the fan-out module: if it moves, the import below moves
+with it and nothing else changes. Every frame leaves through that module's publisher, whichever
+service pushed it and whether it pushed at once or after a commit, so recording the publisher's
+input is recording exactly what the sockets would have been sent.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+
+from core import fanout
+from core.fanout import Push
+
+__all__ = ["Published", "Push", "committed", "published"]
+
+
+class Published(list):
+    """Every `Push` published, in order; stands in for the fan-out module's publisher."""
+
+    def publish(self, pushes: list[Push]) -> None:
+        self.extend(pushes)
+
+    def types(self) -> list[str]:
+        return [push.frame["type"] for push in self]
+
+
+@pytest.fixture
+def published(monkeypatch) -> Published:
+    """The pushes published during the test. Nothing reaches Redis: a push made after commit is
+    recorded when the commit's hooks run (see `committed`), one made at once is recorded at once."""
+    published = Published()
+    monkeypatch.setattr(fanout, "_pipelined_publisher", lambda: published)
+    return published
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks, published):
+    """`with committed(): ...` runs the on-commit hooks that the block registered at its end, as if
+    its writes had been committed (under the `db` fixture the test's transaction never commits).
+    The frames those hooks push are recorded in `published`, never sent."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
