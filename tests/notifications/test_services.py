@@ -8,17 +8,15 @@ from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from config.celery_app import app as celery_app
 from core.errors import NotFound, ValidationFailed
 from core.timestamps import iso_z
-from notifications import selectors, services
+from notifications import selectors, services, tasks
 from notifications.models import InAppNotification, NotificationOutbox
-from presence import services as presence_services
-from tests.factories import make_attachment, make_message, make_notification, make_user
+from tests.factories import make_notification, make_user
 from tests.support.capture import Push
 
 pytestmark = pytest.mark.django_db
@@ -176,7 +174,7 @@ def test_notify_writes_one_outbox_row_and_enqueues_its_delivery_only_at_commit(a
         related_object_type="erp.invoice", related_object_id=42))
     assert not InAppNotification.objects.exists()
     hooks[0]()
-    assert enqueued == [(services.DELIVER_OUTBOX_TASK, {"outbox_id": row.pk})]
+    assert enqueued == [(tasks.DELIVER_OUTBOX, {"outbox_id": row.pk})]
 
 
 def test_notify_names_a_model_instance_by_its_label_and_generates_a_key_when_given_none(alice, bob, enqueued):
@@ -236,7 +234,7 @@ def test_the_outbox_sweep_enqueues_due_rows_oldest_first_and_doubles_their_wait(
         assert services.redispatch_due_outbox() == 0
 
     rows = {row.dedupe_key: row for row in NotificationOutbox.objects.all()}
-    assert enqueued == [(services.DELIVER_OUTBOX_TASK, {"outbox_id": rows[key].pk}) for key in ("k60", "k5")]
+    assert enqueued == [(tasks.DELIVER_OUTBOX, {"outbox_id": rows[key].pk}) for key in ("k60", "k5")]
     assert [rows[key].redispatches for key in ("k60", "k5", "k-60")] == [1, 1, 0]
     assert all(before <= rows[key].dispatch_after - timedelta(seconds=10 * 2) <= after for key in ("k60", "k5"))
 
@@ -296,35 +294,6 @@ def test_a_collapsed_notification_counts_its_events_and_restarts_once_read_or_di
     assert [push.frame["notification"]["message"] for push in published if push.frame["type"] == "notification"] == [
         "created", "paid", "refunded", "closed"]
     assert published[-1] == Push(frame=frame_of(after_dismissal), user_id=alice.pk, family="notifications")
-
-
-def test_chat_messages_notify_only_receivers_without_a_chat_socket_once_per_conversation(alice, bob, published,
-                                                                                        committed):
-    carol, dave = make_user("Carol"), make_user("Dave")
-    async_to_sync(presence_services.touch_connection)(user_id=carol.pk, connection="carol-chat")
-    async_to_sync(presence_services.touch_connection)(user_id=dave.pk, connection="dave-bell")
-    async_to_sync(presence_services.mark_notification_socket)(user_id=dave.pk, connection="dave-bell")
-    to_bob = [make_message(alice, bob, "Hi Bob"), make_message(alice, bob, "x" * 300),
-              make_message(alice, bob, "", attachment=make_attachment(alice))]
-    to_carol, to_dave = make_message(alice, carol, "Hi Carol"), make_message(alice, dave, "Hi Dave")
-
-    with committed():
-        notified = services.notify_chat_messages(messages=[*to_bob, to_carol, to_dave])
-
-    rows = {n.recipient_id: n for n in InAppNotification.objects.all()}
-    assert sorted(rows) == sorted([bob.pk, dave.pk]), "Carol's chat socket shows her the message"
-    assert [n.pk for n in notified] == [rows[bob.pk].pk] * 3 + [rows[dave.pk].pk]
-    to_bob_row = rows[bob.pk]
-    assert (to_bob_row.notification_type, to_bob_row.title, to_bob_row.message, to_bob_row.icon) == (
-        "message", "New message from Alice Smith", "Sent an attachment", "message")
-    conversation_id = to_bob[0].conversation_id
-    assert (to_bob_row.related_object_type, to_bob_row.related_object_id) == ("chat.conversation", conversation_id)
-    assert to_bob_row.dedupe_key == f"chat.conversation:{conversation_id}"
-    assert to_bob_row.data == {"conversation_id": conversation_id, "sender_id": alice.pk,
-                               "sender_name": "Alice Smith", "message_id": to_bob[2].pk, "count": 3}
-    assert [push.frame["notification"]["message"] for push in published] == [
-        "Hi Bob", "x" * services.CHAT_PREVIEW_LENGTH, "Sent an attachment", "Hi Dave"]
-    assert [push.user_id for push in published] == [bob.pk] * 3 + [dave.pk]
 
 
 # Reading and dismissing ------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from functools import partial
 
 import pytest
 
-from core import fanout
-from core.fanout import Push
+from realtime import fanout
+from realtime.fanout import Push
 
 __all__ = ["Published", "Push", "committed", "published"]
 
