@@ -1,7 +1,7 @@
 """`chat.services` in-process: what a send stores and pushes, refusals, retries, attachments,
 delivery and read receipts with exact unread counts, and typing. Batches of sends have their own
-tests (tests/unit/test_chat_batches.py), and so does the clean-up of unattached uploads
-(tests/unit/test_upload_cleanup.py)."""
+tests (tests/chat/test_send_batches.py), and so does the clean-up of unattached uploads
+(tests/chat/test_upload_cleanup.py)."""
 from __future__ import annotations
 
 import os

@@ -1,6 +1,6 @@
 """`presence.services` in-process: who is told what when a user's presence changes, and when two
 people become contacts. The Lua transitions behind them, the sweep and the per-user cap have their
-own tests against real Redis (tests/unit/test_presence_scripts.py)."""
+own tests against real Redis (tests/presence/test_scripts.py)."""
 from __future__ import annotations
 
 import pytest

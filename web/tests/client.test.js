@@ -1,5 +1,5 @@
 /**
- * The socket clients against a real server and worker (started by tests/e2e/test_js_client.py).
+ * The socket clients against a real server and worker (started by tests/browser/test_js_client.py).
  * Run with: node --experimental-websocket --test web/tests/ (Node 20; the flag is default from 22).
  */
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * What the client tests share: the server and users the pytest driver started
- * (tests/e2e/test_js_client.py), and a WebSocket "tap" that records and can disturb traffic.
+ * (tests/browser/test_js_client.py), and a WebSocket "tap" that records and can disturb traffic.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -10,7 +10,7 @@ export const USERS = JSON.parse(required("E2E_USERS"));
 
 function required(name) {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run these tests through pytest (tests/e2e/test_js_client.py)`);
+  if (!value) throw new Error(`${name} is not set: run these tests through pytest (tests/browser/test_js_client.py)`);
   return value;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The React hooks rendered in a DOM (jsdom + @testing-library/react) against the real server
- * (started by tests/e2e/test_js_client.py).
+ * (started by tests/browser/test_js_client.py).
  */
 import "./dom-env.js";
 

@@ -20,7 +20,7 @@ from tests.support.asyncapi import (
     server_frame_violations,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAT, NOTIFICATIONS = "/ws/chat/", "/ws/notifications/"
 # Frame literals in the code that pushes to sockets; channel-layer events and schema types are not frames.
 APP_DIRS = ["chat", "core", "notifications", "presence", "workers"]

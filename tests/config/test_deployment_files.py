@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ("web", "worker", "beat", "flower")
 
 
@@ -107,7 +107,7 @@ def test_flower_is_published_on_the_loopback_interface_only():
 
 
 def test_the_web_health_check_probes_healthz_by_address():
-    # /healthz answers whatever the Host header (tests/e2e/test_security_http.py runs it with a public
+    # /healthz answers whatever the Host header (tests/core/test_security_http.py runs it with a public
     # ALLOWED_HOSTS), so the probe by address keeps working once ALLOWED_HOSTS names the real host.
     command = compose()["services"]["web"]["healthcheck"]["test"]
     assert "http://127.0.0.1:8000/healthz" in command[-1]

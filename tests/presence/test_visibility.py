@@ -10,7 +10,7 @@ from presence import keys, selectors, services
 
 pytestmark = pytest.mark.django_db
 
-NARROWING_POLICY = "tests.unit.test_presence_visibility.hidden_from_user_named_carol"
+NARROWING_POLICY = "tests.presence.test_visibility.hidden_from_user_named_carol"
 
 
 def hidden_from_user_named_carol(user_id: int, viewer_ids: list[int]) -> list[int]:
