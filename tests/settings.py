@@ -8,6 +8,9 @@ import os
 # Runs that share this machine (several developers, CI) each take a slot: their own test
 # database and their own Redis databases, so that one run's flush never touches another's state.
 SLOT = int(os.environ.get("TEST_SLOT", "0"))
+# Each slot takes two Redis databases: slots past 6 need a Redis of their own with more than the
+# default 16 (`redis-server --port 6380 --databases 32`, then TEST_REDIS_URL=redis://127.0.0.1:6380).
+REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 TEST_ENVIRONMENT = {
     "DEBUG": "false",
@@ -16,9 +19,9 @@ TEST_ENVIRONMENT = {
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_comm"),
     # Application keys on one Redis database (flushed per test), the broker on another.
-    "REDIS_URL": f"redis://127.0.0.1:6379/{2 + 2 * SLOT}",
-    "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{3 + 2 * SLOT}",
-    "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:6379/{3 + 2 * SLOT}",
+    "REDIS_URL": f"{REDIS}/{2 + 2 * SLOT}",
+    "CELERY_BROKER_URL": f"{REDIS}/{3 + 2 * SLOT}",
+    "CELERY_RESULT_BACKEND": f"{REDIS}/{3 + 2 * SLOT}",
     # Pub/sub channels are global across Redis databases: the prefix keeps runs apart.
     "CHANNEL_LAYER_PREFIX": f"asgitest{SLOT}",
     # Uploads of test runs stay out of the project's own media directory.
