@@ -11,7 +11,15 @@ from chat import tasks, typing
 from chat.services import idempotency_key_for, validate_message_text, validate_read_selector
 from core.errors import ValidationFailed
 from core.users import active_user
-from core.validation import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
+from core.validation import (
+    parse_bool,
+    parse_id,
+    parse_id_list,
+    parse_optional_id,
+    parse_optional_id_list,
+    parse_temp_id,
+    parse_text,
+)
 from presence.consumers import PresenceMixin
 from presence.selectors import online_status_frame
 from realtime.batching import SendQueue
@@ -89,9 +97,10 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
 
     async def handle_typing(self, frame: dict) -> None:
         partner_id = parse_id(frame.get("receiver_id"), "receiver_id")
+        is_typing = parse_bool(frame.get("is_typing"), "is_typing", default=True)
         if partner_id == self.user_id:
             raise ValidationFailed("You cannot type to yourself")
-        if not parse_bool(frame.get("is_typing"), "is_typing", default=True):
+        if not is_typing:
             await self.end_typing(partner_id, only_if_active=False)
             return
         if partner_id not in self.typing_timers:
@@ -122,17 +131,14 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         )
 
     async def handle_read_receipt(self, frame: dict) -> None:
-        selectors = {
-            "message_ids": frame.get("message_ids"),
-            "conversation_id": frame.get("conversation_id"),
-            "sender_id": frame.get("sender_id"),
-            "up_to_id": frame.get("up_to_id"),
+        # Each field is read before the selector is judged, as `POST chats/mark-read/` does.
+        selectors: dict[str, Any] = {
+            "message_ids": parse_optional_id_list(frame.get("message_ids"), "message_ids"),
+            **{name: parse_optional_id(frame.get(name), name) for name in ("conversation_id", "sender_id", "up_to_id")},
         }
         validate_read_selector(**selectors)
         given = {name: value for name, value in selectors.items() if value is not None}
-        parsed: dict[str, Any] = {name: parse_id_list(value, name) if name == "message_ids" else parse_id(value, name)
-                                  for name, value in given.items()}
-        await self.enqueue(tasks.MARK_READ, reader_id=self.user_id, reply_channel=self.channel_name, **parsed)
+        await self.enqueue(tasks.MARK_READ, reader_id=self.user_id, reply_channel=self.channel_name, **given)
 
     async def handle_delivery_receipt(self, frame: dict) -> None:
         if frame.get("message_ids") is not None:

@@ -20,10 +20,10 @@ from django.utils.module_loading import import_string
 from chat import notifications as chat_notifications
 from chat import pending, selectors, uploads
 from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
-from core.errors import ClientError, Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
+from core.errors import ClientError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.timestamps import iso_z
 from core.users import active_user_or_none, display_name
-from core.validation import MAX_ID
+from core.validation import MAX_ID, parse_text
 from notifications import services as notification_services
 from presence import services as presence_services
 from realtime.fanout import Push, push_on_commit
@@ -40,8 +40,7 @@ def idempotency_key_for(temp_id: str | None) -> str:
 def validate_message_text(*, text: str, has_attachment: bool) -> None:
     if not text and not has_attachment:
         raise ValidationFailed("message or attachment is required")
-    if len(text) > settings.CHAT_MAX_MESSAGE_LENGTH:
-        raise TooLarge(f"message is longer than {settings.CHAT_MAX_MESSAGE_LENGTH} characters")
+    parse_text(text, "message", max_length=settings.CHAT_MAX_MESSAGE_LENGTH)
 
 
 @dataclass(frozen=True)

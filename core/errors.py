@@ -35,7 +35,10 @@ class Forbidden(ClientError):
     http_status = 403
 
 
-class TooLarge(ClientError):
+class TooLarge(ValidationFailed):
+    """Input over its size limit: a text longer than its field allows, a file past its limit or quota.
+    A kind of validation failure, so `except ValidationFailed` (notify()'s callers) catches it too."""
+
     code = "too_large"
     http_status = 400
 

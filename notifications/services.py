@@ -29,7 +29,7 @@ from django.utils import timezone
 from core.errors import NotFound, ValidationFailed
 from core.logging import Throttled
 from core.timestamps import iso_z
-from core.validation import parse_id
+from core.validation import parse_id_list, parse_optional_id, parse_text
 from notifications import selectors
 from notifications import tasks as names
 from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox
@@ -79,20 +79,8 @@ def _max_length(field: str) -> int:
 
 
 def _optional_text(value: Any, name: str, max_length: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be a string")
-    if len(value) > max_length:
-        raise ValidationFailed(f"{name} is longer than {max_length} characters")
-    _refuse_nul(value, name)
-    return value or None
-
-
-def _refuse_nul(text: str, name: str) -> None:
-    # PostgreSQL stores no NUL in text or jsonb; refusing it here keeps it a client error.
-    if "\x00" in text:
-        raise ValidationFailed(f"{name} must not contain NUL characters")
+    """Text of the task API's optional fields: empty is the same as absent."""
+    return parse_text(value, name, max_length=max_length) or None
 
 
 def _link(value: Any) -> str | None:
@@ -159,14 +147,13 @@ def validated_content(
                                f"expected one of {', '.join(settings.NOTIFICATION_TYPES)}")
     if not isinstance(priority, str) or priority not in PRIORITY_RANKS:
         raise ValidationFailed(f"priority must be one of {', '.join(PRIORITY_RANKS)}")
-    title = _optional_text(title, "title", _max_length("title"))
-    if not title or not title.strip():
-        raise ValidationFailed("title is required")
-    if not isinstance(message, str):
+    title = parse_text(title, "title", max_length=_max_length("title"), required=True)
+    if message is None:
+        # Unlike the others, `message` must be given, even if empty.
         raise ValidationFailed("message is required and must be a string")
-    _refuse_nul(message, "message")
+    message = parse_text(message, "message")
     object_type = _optional_text(related_object_type, "related_object_type", 100)
-    object_id = None if related_object_id is None else parse_id(related_object_id, "related_object_id")
+    object_id = parse_optional_id(related_object_id, "related_object_id")
     if (object_type is None) != (object_id is None):
         raise ValidationFailed("related_object_type and related_object_id go together")
     return NotificationContent(
@@ -181,12 +168,11 @@ def validated_dedupe_key(value: Any) -> str | None:
 
 
 def validated_recipient_ids(value: Any) -> list[int]:
-    """A non-empty list of user ids (numbers or numeric strings), de-duplicated and sorted."""
-    if not isinstance(value, (list, tuple, set)):
-        raise ValidationFailed("recipient_ids must be a list of user ids")
-    if not value:
+    """A non-empty list of user ids (numbers or numeric strings), as many as wanted, de-duplicated and sorted."""
+    recipient_ids = parse_id_list(value, "recipient_ids", max_items=None, items="user ids")
+    if not recipient_ids:
         raise ValidationFailed("recipients must not be empty")
-    return sorted({parse_id(item, "recipient_ids") for item in value})
+    return sorted(set(recipient_ids))
 
 
 def resolve_recipients(recipients: Any) -> list[int]:

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from chat import selectors
 from chat.models import ChatMessage
 from core.api.fields import AsciiIntegerFormField
-from core.validation import MAX_ID
+from core.validation import BOOLEAN_WORDS, MAX_ID
 
 MAX_SEARCH_LENGTH = 200
 
@@ -25,16 +25,15 @@ class IdFilter(django_filters.NumberFilter):
 class StrictBooleanField(forms.NullBooleanField):
     """`true`/`false` (or `1`/`0`); anything else is a 400 rather than a silently ignored filter."""
 
-    VALUES = {"true": True, "1": True, "false": False, "0": False}
     # The select widgets would turn an unknown value into "no filter" before it is validated.
     widget = forms.TextInput
 
     def to_python(self, value) -> bool | None:  # type: ignore[override]  # a null boolean, as its base class
         if value in (None, ""):
             return None
-        if str(value).lower() not in self.VALUES:
+        if str(value).lower() not in BOOLEAN_WORDS:
             raise forms.ValidationError("Must be true or false.", code="invalid")
-        return self.VALUES[str(value).lower()]
+        return BOOLEAN_WORDS[str(value).lower()]
 
 
 class BooleanFilter(django_filters.BooleanFilter):

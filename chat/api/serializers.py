@@ -1,29 +1,27 @@
-"""Request validation and the documented response shapes of the chat API (docs/rest-api.md)."""
+"""Request validation and the documented response shapes of the chat API (docs/rest-api.md).
+
+Requests are read by the parsers that read the socket's frames (`core.api.fields`), and checked by
+the same rules afterwards (`chat.services`), in the same order, so that both tell a client the same.
+"""
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from chat.services import validate_read_selector
-from core.api.fields import AsciiIntegerField, IdField
-from core.validation import MAX_IDS_PER_FRAME, MAX_TEMP_ID_LENGTH
-
-
-def id_list_field(**kwargs) -> serializers.ListField:
-    return serializers.ListField(child=IdField(), max_length=MAX_IDS_PER_FRAME, **kwargs)
+from chat.services import validate_message_text, validate_read_selector
+from core.api.fields import FlagField, IdField, IdListField, IntegerRangeField, TempIdField, TextField
 
 
 class SendMessageSerializer(serializers.Serializer):
     receiver_id = IdField()
-    message = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
-    temp_id = serializers.CharField(required=False, allow_null=True, max_length=MAX_TEMP_ID_LENGTH)
+    message = TextField(required=False, allow_blank=True, trim_whitespace=False, default="")
     attachment_id = IdField(required=False, allow_null=True)
+    temp_id = TempIdField(required=False, allow_null=True)
 
-    def validate_message(self, value: str) -> str:
-        if len(value) > settings.CHAT_MAX_MESSAGE_LENGTH:
-            raise serializers.ValidationError(f"message is longer than {settings.CHAT_MAX_MESSAGE_LENGTH} characters")
-        return value
+    def validate(self, attrs: dict) -> dict:
+        has_attachment = attrs.get("attachment_id") is not None or attrs.get("attachment") is not None
+        validate_message_text(text=attrs["message"], has_attachment=has_attachment)
+        return attrs
 
 
 class SendMessageWithUploadSerializer(SendMessageSerializer):
@@ -52,7 +50,7 @@ UP_TO_ID_HELP = ("The newest message the reader was shown: only messages up to t
 
 
 class MarkReadSerializer(serializers.Serializer):
-    message_ids = id_list_field(required=False)
+    message_ids = IdListField(required=False)
     conversation_id = IdField(required=False)
     sender_id = IdField(required=False)
     up_to_id = IdField(required=False)
@@ -63,7 +61,7 @@ class MarkReadSerializer(serializers.Serializer):
 
 
 class MarkReadByIdsSerializer(serializers.Serializer):
-    message_ids = id_list_field()
+    message_ids = IdListField()
 
 
 class MarkReadByConversationSerializer(serializers.Serializer):
@@ -86,13 +84,13 @@ MARK_READ_REQUEST = PolymorphicProxySerializer(
 
 class TypingSerializer(serializers.Serializer):
     receiver_id = IdField()
-    is_typing = serializers.BooleanField(required=False, default=True)
+    is_typing = FlagField(default=True)
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    limit = AsciiIntegerField(required=False, min_value=1, max_value=100, default=50)
+    limit = IntegerRangeField(required=False, min_value=1, max_value=100, default=50)
     before_id = IdField(required=False, allow_null=True, default=None)
-    offset = AsciiIntegerField(required=False, min_value=0, max_value=100_000, default=0)
+    offset = IntegerRangeField(required=False, min_value=0, max_value=100_000, default=0)
 
 
 class OtherUserSerializer(serializers.Serializer):

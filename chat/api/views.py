@@ -15,6 +15,7 @@ from chat import selectors, services, tasks, typing
 from chat.api import serializers as s
 from chat.api.filters import MAX_SEARCH_LENGTH, MessageFilter
 from chat.api.parsers import UploadParser
+from core.api.fields import PATH_ID
 from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
 from core.api.viewsets import ApiViewSet
@@ -33,9 +34,6 @@ class MessagePagination(CursorPagination):
     max_page_size = 100
 
 
-# A path segment that holds an id: anything there is parsed like an id in a frame, so "abc" or "²"
-# is a 400 that says why rather than an unknown URL.
-PATH_ID = r"[^/.]+"
 USER_ID_PARAMETER = id_path_parameter("user_id", "The other person's user id.")
 ATTACHMENT_ID_PARAMETER = id_path_parameter("attachment_id", "The attachment's id.")
 SEARCH_PARAMETER = OpenApiParameter(
@@ -151,7 +149,7 @@ class ChatViewSet(ApiViewSet):
         data.is_valid(raise_exception=True)
         partner_id, user_id, user_name = data.validated_data["receiver_id"], self.user_id, display_name(request.user)
         if partner_id == user_id:
-            return Response({"error": "You cannot type to yourself", "code": "validation_error"}, status=400)
+            raise ValidationFailed("You cannot type to yourself")
         if not data.validated_data["is_typing"]:
             run_async(typing.stop_typing(user_id=user_id, user_name=user_name, partner_id=partner_id, only_if_active=False))
             return Response({"success": True})

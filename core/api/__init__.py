@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import DatabaseError
 from django.http import JsonResponse
@@ -12,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import SERVICE_UNAVAILABLE, ClientError
+from core.errors import ERROR_BY_CODE, SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 
 # A dependency that is down answers 503 (retry with the same temp_id), not 500.
@@ -46,21 +47,25 @@ def _with_error_and_code(data, exc: Exception, status_code: int) -> dict:
     code = CODE_BY_STATUS.get(status_code) or getattr(exc, "default_code", "error")
     if isinstance(exc, ValidationError):
         fields = data if isinstance(data, dict) else {"non_field_errors": data}
-        return {**fields, "error": _first_message(fields), "code": code}
+        path, message = _first_error(fields)
+        if getattr(message, "code", None) in ERROR_BY_CODE:
+            # A `core.validation` parser's error (core.api.fields): its message and code, as a
+            # socket is told them; the message names the field already.
+            return {**fields, "error": str(message), "code": message.code}
+        return {**fields, "error": f"{path}: {message}" if path else str(message), "code": code}
     return {**data, "error": str(data.get("detail", "Request failed")), "code": code}
 
 
-def _first_message(errors, path: str = "") -> str:
-    """`receiver_id: This field is required.` for the first (possibly nested) field error."""
+def _first_error(errors, path: str = "") -> tuple[str, Any]:
+    """The first (possibly nested) field error and where it is: `("receiver_id", "This field is required.")`."""
     if isinstance(errors, dict):
         if not errors:
-            return "Invalid input."
+            return path, "Invalid input."
         key, value = next(iter(errors.items()))
-        name = path if key == "non_field_errors" else f"{path}.{key}" if path else str(key)
-        return _first_message(value, name)
+        return _first_error(value, path if key == "non_field_errors" else f"{path}.{key}" if path else str(key))
     if isinstance(errors, list) and errors:
-        return _first_message(errors[0], path)
-    return f"{path}: {errors}" if path else str(errors)
+        return _first_error(errors[0], path)
+    return path, errors
 
 
 def not_found(request, exception):

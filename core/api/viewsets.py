@@ -9,9 +9,12 @@ from typing import ClassVar
 from rest_framework import viewsets
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle, UserRateThrottle
 
+from core.api.fields import PATH_ID
+
 
 class ApiViewSet(viewsets.GenericViewSet):
     throttle_scopes: ClassVar[dict[str, str]] = {}
+    lookup_value_regex = PATH_ID
 
     def get_throttles(self) -> list[BaseThrottle]:
         self.throttle_scope = self.throttle_scopes.get(self.action or "")

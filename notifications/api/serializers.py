@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api.fields import IdField
+from core.api.fields import IdField, TextField
 from notifications.models import PRIORITY_RANKS
 
 
@@ -51,7 +51,8 @@ class NotificationsChangedSerializer(serializers.Serializer):
 
 
 class MarkReadByObjectSerializer(serializers.Serializer):
-    related_object_type = serializers.CharField(max_length=100)
+    # The task API's rules for the same two fields (`notifications.services.validated_content`).
+    related_object_type = TextField(max_length=100)
     related_object_id = IdField()
 
 
