@@ -288,3 +288,27 @@ def test_the_task_api_and_rest_refuse_a_bad_related_object_alike(stack, people, 
     assert {"task": (outcome.get("code"), outcome.get("error")), "rest": answer} == {"task": expected, "rest": expected}
     assert status == 400
     assert stored() == before
+
+
+def test_a_form_body_follows_the_same_rules_with_flags_in_words(stack, people):
+    """A form carries only text: `is_typing=false` is a flag, an empty field is a missing one, and a
+    repeated field is a list; everything else is read as the JSON body would be."""
+    ids, alice = people
+    client = alice.rest(stack)
+
+    stopped = client.post(CHATS + "typing/", data={"receiver_id": str(ids.bob), "is_typing": "false"})
+    answers = [client.post(CHATS + path, data=form) for path, form in (
+        ("typing/", {"receiver_id": str(ids.bob), "is_typing": "maybe"}),
+        ("typing/", {"receiver_id": "", "is_typing": "true"}),
+        ("mark-read/", [("message_ids", "1"), ("message_ids", "abc")]),
+        ("", {"receiver_id": str(ids.bob), "message": "x" * (MAX_LENGTH + 1)}),
+    )]
+
+    assert stopped.status_code == 200, stopped.text
+    assert [(answer.status_code, answer.json()["code"], answer.json()["error"]) for answer in answers] == [
+        (400, INVALID, "is_typing must be true or false"),
+        (400, INVALID, "receiver_id is required"),
+        (400, INVALID, "message_ids must be a positive integer"),
+        (400, TOO_LARGE, f"message is longer than {MAX_LENGTH} characters"),
+    ]
+    assert stored() == (0, 0)
