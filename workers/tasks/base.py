@@ -10,6 +10,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.logging import Throttled
+from realtime import frames
 from realtime.fanout import Push, push_now
 
 logger = logging.getLogger(__name__)
@@ -111,15 +112,8 @@ class ReliableTask(Task):
         """
         requests = kwargs.get("sends", [kwargs])  # a batch of sends, or the task's own request
         push_now([
-            Push(frame=_gave_up_frame(request.get("temp_id")), channel=request["reply_channel"],
-                 reply_to=request.get("idempotency_key"))
+            Push(frame=frames.error(GAVE_UP, code="server_error", temp_id=request.get("temp_id")),
+                 channel=request["reply_channel"], reply_to=request.get("idempotency_key"))
             for request in requests
             if request.get("reply_channel")
         ])
-
-
-def _gave_up_frame(temp_id: str | None) -> dict:
-    frame = {"type": "error", "error": GAVE_UP, "code": "server_error"}
-    if temp_id is not None:
-        frame["temp_id"] = temp_id
-    return frame

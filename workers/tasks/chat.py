@@ -12,6 +12,7 @@ from chat import tasks as names
 from chat.typing import expire_typing_sync
 from core.errors import ClientError
 from core.timestamps import iso_z
+from realtime import frames
 from realtime.fanout import Push, push_now
 from workers.tasks.base import ReliableTask
 
@@ -48,7 +49,7 @@ def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.Se
     """Stores the sends; a socket whose send was refused gets an `error` frame for it."""
     outcomes = services.send_messages(sends=sends)
     push_now(
-        Push(frame={"type": "error", **outcome.as_dict(), "temp_id": send.temp_id}, channel=send.reply_channel,
+        Push(frame=frames.error(outcome.error, code=outcome.code, temp_id=send.temp_id), channel=send.reply_channel,
              reply_to=send.idempotency_key)
         for send, outcome in zip(sends, outcomes, strict=True)
         if isinstance(outcome, ClientError) and send.reply_channel
@@ -87,7 +88,7 @@ def mark_read(
         )
     except ClientError as error:
         if reply_channel:
-            push_now([Push(frame={"type": "error", **error.as_dict()}, channel=reply_channel)])
+            push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
         return error.as_dict()
     return {"count": result.count, "read_at": iso_z(result.read_at)}
 
@@ -99,7 +100,8 @@ def deliver_pending_many(*, requests: list[dict]) -> int:
     replayed = 0
     for request in requests:
         messages = selectors.pending_messages(user_id=request["user_id"], limit=settings.CHAT_PENDING_REPLAY_LIMIT)
-        push_now(Push(frame=selectors.message_frame(message), channel=request["channel"]) for message in messages)
+        push_now(Push(frame=frames.message(selectors.message_payload(message)), channel=request["channel"])
+                 for message in messages)
         replayed += len(messages)
     return replayed
 
