@@ -105,12 +105,18 @@ class ReliableTask(Task):
         if isinstance(exc, DATABASE_ERRORS):
             database_outage.suspect()
 
+    def waiting_requests(self, kwargs: dict) -> list[dict]:
+        """The requests whose sockets wait for this task's answer: each names its socket
+        (`reply_channel`) and, for a send, its `temp_id` and `idempotency_key`. By default the task's
+        own request; a task that carries several requests (a batch) says which."""
+        return [kwargs]
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         """Each socket that asked for this work hears that it failed for good: never a silent drop.
 
         The failure itself is recorded by `workers.failures` (the `task_failure` signal).
         """
-        requests = kwargs.get("sends", [kwargs])  # a batch of sends, or the task's own request
+        requests = self.waiting_requests(kwargs)
         push_now([
             Push(frame=frames.error(GAVE_UP, code="server_error", temp_id=request.get("temp_id")),
                  channel=request["reply_channel"], reply_to=request.get("idempotency_key"))

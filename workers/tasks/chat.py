@@ -38,7 +38,13 @@ def send_message(
     return outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
 
 
-@shared_task(base=ReliableTask, name=names.SEND_MESSAGES)
+class SendBatchTask(ReliableTask):
+    def waiting_requests(self, kwargs: dict) -> list[dict]:
+        """Each send of the batch waits for its own answer (`realtime.batching`)."""
+        return list(kwargs.get("sends", []))
+
+
+@shared_task(base=SendBatchTask, name=names.SEND_MESSAGES)
 def send_messages(*, sends: list[dict]) -> int:
     """A server process's batch of socket sends (`realtime.batching.SendQueue`); returns how many were stored."""
     outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
