@@ -2,7 +2,7 @@
 requests wait is the task's own declaration, not the base class's knowledge of chat."""
 from __future__ import annotations
 
-from tests.support.capture import Push, published  # noqa: F401 - the fixture
+from tests.support.capture import Push
 from workers.tasks import chat as chat_tasks
 from workers.tasks import presence as presence_tasks
 from workers.tasks.base import GAVE_UP
