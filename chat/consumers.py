@@ -14,10 +14,10 @@ from core.users import active_user
 from core.validation import parse_bool, parse_id, parse_id_list, parse_optional_id, parse_temp_id, parse_text
 from presence.consumers import PresenceMixin
 from presence.selectors import online_status_frame
-from realtime.batching import SendQueue
 from realtime.consumers import RealtimeConsumer
 from realtime.db import socket_database
 from realtime.handover import RequestBatch, one_per_event_loop
+from realtime.replies import SendQueue
 
 REPLAY_OVERLAP_SECONDS = 5.0
 DELIVERY_RECEIPT_WINDOW_SECONDS = 0.02

@@ -26,7 +26,7 @@ from core.users import active_user_or_none, display_name
 from core.validation import MAX_ID
 from notifications import services as notification_services
 from presence import services as presence_services
-from realtime import frames
+from realtime import frames, replies
 from realtime.fanout import Push, push_on_commit
 
 # Namespace of the per-user advisory lock that keeps the upload quota exact under parallel uploads.
@@ -211,8 +211,8 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
     for message, reply_channel in zip(messages, reply_channels, strict=True):
         frame = frames.message(selectors.message_payload(message))
         pushes.append(Push(frame=frame, user_id=message.receiver_id))
-        pushes.append(Push(frame=frame, user_id=message.sender_id, reply_channel=reply_channel,
-                           reply_type="message_sent", reply_to=message.idempotency_key))
+        pushes.append(replies.confirmation(frame, reply_channel=reply_channel, idempotency_key=message.idempotency_key,
+                                           sender_id=message.sender_id))
     counted = list({(message.conversation_id, message.receiver_id): (message.conversation, message.receiver_id)
                     for message in messages}.values())
     counts = selectors.unread_count_frames(counted)
@@ -226,7 +226,8 @@ def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
     pushes = []
     payload = selectors.message_payload(message)
     if reply_channel:
-        pushes.append(Push(frame=frames.message_sent(payload), channel=reply_channel, reply_to=message.idempotency_key))
+        pushes.append(replies.confirmation_of_retry(frames.message_sent(payload), reply_channel=reply_channel,
+                                                    idempotency_key=message.idempotency_key))
     if message.delivered_at is None:
         pushes.append(Push(frame=frames.message(payload), user_id=message.receiver_id))
     push_on_commit(pushes)

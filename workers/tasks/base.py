@@ -10,8 +10,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.logging import Throttled
-from realtime import frames
-from realtime.fanout import Push, push_now
+from realtime import replies
+from realtime.fanout import push_now
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,6 @@ logger = logging.getLogger(__name__)
 # visibility timeout, or a task would run twice (docs/deployment.md).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-GAVE_UP = "The request could not be completed; send it again"
 
 
 class DatabaseOutage:
@@ -116,10 +115,4 @@ class ReliableTask(Task):
 
         The failure itself is recorded by `workers.failures` (the `task_failure` signal).
         """
-        requests = self.waiting_requests(kwargs)
-        push_now([
-            Push(frame=frames.error(GAVE_UP, code="server_error", temp_id=request.get("temp_id")),
-                 channel=request["reply_channel"], reply_to=request.get("idempotency_key"))
-            for request in requests
-            if request.get("reply_channel")
-        ])
+        push_now([replies.gave_up(request) for request in self.waiting_requests(kwargs) if request.get("reply_channel")])
