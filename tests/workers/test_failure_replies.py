@@ -2,10 +2,10 @@
 requests wait is the task's own declaration, not the base class's knowledge of chat."""
 from __future__ import annotations
 
+from realtime.replies import GAVE_UP
 from tests.support.capture import Push
 from workers.tasks import chat as chat_tasks
 from workers.tasks import presence as presence_tasks
-from workers.tasks.base import GAVE_UP
 
 
 def gave_up(channel: str, temp_id: str | None = None, reply_to: str | None = None) -> Push:
