@@ -22,10 +22,10 @@ from core.validation import (
 )
 from presence.consumers import PresenceMixin
 from presence.selectors import online_status_frame
-from realtime.batching import SendQueue
 from realtime.consumers import RealtimeConsumer
 from realtime.db import socket_database
 from realtime.handover import RequestBatch, one_per_event_loop
+from realtime.replies import SendQueue
 
 REPLAY_OVERLAP_SECONDS = 5.0
 DELIVERY_RECEIPT_WINDOW_SECONDS = 0.02

@@ -15,6 +15,7 @@ from chat.models import MESSAGE_SEARCH_CONFIG, MESSAGE_SEARCH_VECTOR, Attachment
 from core.timestamps import iso_z
 from core.users import avatar_url, display_name, user_summary
 from presence.selectors import visible_online_among
+from realtime import frames
 
 
 def messages_with_people() -> QuerySet[ChatMessage]:
@@ -69,10 +70,6 @@ def message_payload(message: ChatMessage) -> dict:
         "timestamp": iso_z(message.timestamp),
         "temp_id": message.temp_id,
     }
-
-
-def message_frame(message: ChatMessage, frame_type: str = "message") -> dict:
-    return {"type": frame_type, **message_payload(message)}
 
 
 def pending_messages(*, user_id: int, limit: int) -> list[ChatMessage]:
@@ -137,8 +134,8 @@ def unread_count_frames(counted: Iterable[tuple[Conversation, int]]) -> list[dic
     counted = list(counted)
     totals = total_unread_of(user_id for _, user_id in counted)
     return [
-        {"type": "unread_count", "total_unread": totals[user_id], "conversation_id": conversation.pk,
-         "unread_count": unread_count_for(conversation, user_id)}
+        frames.chat_unread_count(total_unread=totals[user_id], conversation_id=conversation.pk,
+                                 unread_count=unread_count_for(conversation, user_id))
         for conversation, user_id in counted
     ]
 

@@ -26,6 +26,7 @@ from core.users import active_user_or_none, display_name
 from core.validation import MAX_ID, parse_text
 from notifications import services as notification_services
 from presence import services as presence_services
+from realtime import frames, replies
 from realtime.fanout import Push, push_on_commit
 
 # Namespace of the per-user advisory lock that keeps the upload quota exact under parallel uploads.
@@ -207,14 +208,14 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
     `message_sent`), then each receiver's unread count, once per conversation of the batch."""
     pushes = []
     for message, reply_channel in zip(messages, reply_channels, strict=True):
-        frame = selectors.message_frame(message)
+        frame = frames.message(selectors.message_payload(message))
         pushes.append(Push(frame=frame, user_id=message.receiver_id))
-        pushes.append(Push(frame=frame, user_id=message.sender_id, reply_channel=reply_channel,
-                           reply_type="message_sent", reply_to=message.idempotency_key))
+        pushes.append(replies.confirmation(frame, reply_channel=reply_channel, idempotency_key=message.idempotency_key,
+                                           sender_id=message.sender_id))
     counted = list({(message.conversation_id, message.receiver_id): (message.conversation, message.receiver_id)
                     for message in messages}.values())
-    frames = selectors.unread_count_frames(counted)
-    pushes.extend(Push(frame=frame, user_id=receiver_id) for (_, receiver_id), frame in zip(counted, frames, strict=True))
+    counts = selectors.unread_count_frames(counted)
+    pushes.extend(Push(frame=frame, user_id=receiver_id) for (_, receiver_id), frame in zip(counted, counts, strict=True))
     push_on_commit(pushes)
     pending.remember_on_commit((message.receiver_id, message.pk) for message in messages)
 
@@ -222,11 +223,12 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
 def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
     """A retried send: confirm it again, and re-offer it to a receiver who may never have had it."""
     pushes = []
+    payload = selectors.message_payload(message)
     if reply_channel:
-        pushes.append(Push(frame=selectors.message_frame(message, "message_sent"), channel=reply_channel,
-                           reply_to=message.idempotency_key))
+        pushes.append(replies.confirmation_of_retry(frames.message_sent(payload), reply_channel=reply_channel,
+                                                    idempotency_key=message.idempotency_key))
     if message.delivered_at is None:
-        pushes.append(Push(frame=selectors.message_frame(message), user_id=message.receiver_id))
+        pushes.append(Push(frame=frames.message(payload), user_id=message.receiver_id))
     push_on_commit(pushes)
 
 
@@ -359,8 +361,8 @@ def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]]) -> list[int]:
     pending.forget_on_commit((row.receiver_id, row.id) for row in changed)
     push_on_commit(
         Push(
-            frame={"type": "delivery_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
-                   "delivered_at": iso_z(delivered_at)},
+            frame=frames.delivery_receipt(message_id=row.id, conversation_id=row.conversation_id,
+                                          delivered_at=iso_z(delivered_at)),
             user_id=row.sender_id,
         )
         for row in changed
@@ -424,7 +426,7 @@ def mark_read(
             )
         _push_read(reader_id=reader_id, read_at=read_at, changed=changed, conversations=conversations)
         if reply_channel:
-            push_on_commit([Push(frame={"type": "read_receipt_sent", "count": len(changed)}, channel=reply_channel)])
+            push_on_commit([Push(frame=frames.read_receipt_sent(len(changed)), channel=reply_channel)])
     return ReadResult(count=len(changed), read_at=read_at)
 
 
@@ -448,8 +450,8 @@ def _push_read(*, reader_id: int, read_at: datetime, changed: list[ChangedMessag
     reader_name = display_name(reader) if reader else ""
     receipts = (
         Push(
-            frame={"type": "read_receipt", "message_id": row.id, "conversation_id": row.conversation_id,
-                   "reader_id": reader_id, "reader_name": reader_name, "read_at": iso_z(read_at)},
+            frame=frames.read_receipt(message_id=row.id, conversation_id=row.conversation_id, reader_id=reader_id,
+                                      reader_name=reader_name, read_at=iso_z(read_at)),
             user_id=row.sender_id,
         )
         for row in changed

@@ -7,6 +7,7 @@ from django.conf import settings
 
 from core.redis import async_client
 from core.timestamps import now_iso
+from realtime import frames
 from realtime.fanout import Push, apush, run_async
 
 
@@ -14,13 +15,9 @@ def typing_key(user_id: int, partner_id: int) -> str:
     return f"ws:typing:{user_id}:{partner_id}"
 
 
-def typing_frame(*, user_id: int, user_name: str, is_typing: bool) -> dict:
-    return {"type": "typing_indicator", "sender_id": user_id, "sender_name": user_name, "is_typing": is_typing,
-            "timestamp": now_iso()}
-
-
 async def _announce(*, user_id: int, user_name: str, partner_id: int, is_typing: bool) -> None:
-    await apush([Push(frame=typing_frame(user_id=user_id, user_name=user_name, is_typing=is_typing), user_id=partner_id)])
+    frame = frames.typing_indicator(sender_id=user_id, sender_name=user_name, is_typing=is_typing)
+    await apush([Push(frame=frame, user_id=partner_id)])
 
 
 async def start_typing(*, user_id: int, user_name: str, partner_id: int) -> bool:

@@ -7,6 +7,7 @@ from core.validation import parse_id
 from notifications import selectors, tasks
 from presence import services as presence
 from presence.consumers import PresenceMixin, outage_log
+from realtime import frames
 from realtime.consumers import RealtimeConsumer
 from realtime.db import socket_database
 
@@ -32,8 +33,8 @@ class NotificationConsumer(PresenceMixin, RealtimeConsumer):
             # closes every socket with 1012 once Redis is back).
             outage_log.warning("presence", "a notification socket could not be marked (%s)", error)
 
-    async def connection_frame(self) -> dict:
-        return {**await super().connection_frame(), "unread_count": await self.unread_count()}
+    async def connection_frame(self) -> frames.Frame:
+        return frames.connection(user_id=self.user_id, unread_count=await self.unread_count())
 
     @socket_database
     def unread_count(self) -> int:
@@ -48,7 +49,7 @@ class NotificationConsumer(PresenceMixin, RealtimeConsumer):
         await self.enqueue(tasks.MARK_ALL_READ, user_id=self.user_id, reply_channel=self.channel_name)
 
     async def handle_get_unread_count(self, frame: dict) -> None:
-        await self.send_frame({"type": "unread_count", "count": await self.unread_count()})
+        await self.send_frame(frames.notifications_unread_count(await self.unread_count()))
 
     async def handle_dismiss(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")

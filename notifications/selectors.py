@@ -41,10 +41,6 @@ def notification_payload(notification: InAppNotification, now: datetime | None =
     }
 
 
-def notification_frame(notification: InAppNotification) -> dict:
-    return {"type": "notification", "notification": notification_payload(notification)}
-
-
 def inbox(user_id: int) -> QuerySet[InAppNotification]:
     """What the user sees: their notifications that they have not dismissed, newest first."""
     return InAppNotification.objects.filter(recipient_id=user_id, is_dismissed=False).order_by("-created_at", "-id")

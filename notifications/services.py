@@ -33,6 +33,7 @@ from core.validation import parse_id_list, parse_optional_id, parse_text
 from notifications import selectors
 from notifications import tasks as names
 from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox
+from realtime import frames
 from realtime.fanout import Push, push_on_commit
 
 logger = logging.getLogger(__name__)
@@ -335,8 +336,7 @@ def _push_created(rows: list[tuple[int, int]], content: NotificationContent, cre
     template = selectors.notification_payload(InAppNotification(**asdict(content), created_at=created_at))
     for batch in _batches(rows, settings.NOTIFICATION_PUSH_BATCH):
         push_on_commit(
-            Push(frame={"type": "notification", "notification": {**template, "id": row_id}},
-                 user_id=recipient_id, family="notifications")
+            Push(frame=frames.notification({**template, "id": row_id}), user_id=recipient_id, family="notifications")
             for row_id, recipient_id in batch
         )
 
@@ -371,7 +371,8 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [recipient_id, *_content_params(content), data, collapse_key, timezone.now()])
         notification = InAppNotification.objects.get(pk=cursor.fetchone()[0])
-        push_on_commit([Push(frame=selectors.notification_frame(notification), user_id=recipient_id, family="notifications")])
+        frame = frames.notification(selectors.notification_payload(notification))
+        push_on_commit([Push(frame=frame, user_id=recipient_id, family="notifications")])
     return notification
 
 
@@ -393,9 +394,9 @@ def _lock_inbox(user_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INBOX_LOCK_NAMESPACE, user_id % 2**31])
 
 
-def _publish(*, user_id: int, updates: Iterable[dict], reply: dict | None = None, reply_channel: str | None = None) -> None:
-    pushes = [Push(frame={"type": "notification_update", **update}, user_id=user_id, family="notifications")
-              for update in updates]
+def _publish(*, user_id: int, updates: Iterable[frames.Frame], reply: frames.Frame | None = None,
+             reply_channel: str | None = None) -> None:
+    pushes = [Push(frame=update, user_id=user_id, family="notifications") for update in updates]
     if reply is not None and reply_channel:
         pushes.insert(0, Push(frame=reply, channel=reply_channel))
     push_on_commit(pushes)
@@ -419,9 +420,9 @@ def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None =
         unread = selectors.unread_count(user_id)
         _publish(
             user_id=user_id,
-            updates=[{"event": "notification_read", "notification_id": notification_id, "is_read": True,
-                      "read_at": iso_z(read_at), "unread_count": unread}],
-            reply={"type": "notification_read", "notification_id": notification_id, "unread_count": unread},
+            updates=[frames.notification_update_read(notification_id=notification_id, read_at=iso_z(read_at),
+                                                     unread_count=unread)],
+            reply=frames.notification_read(notification_id=notification_id, unread_count=unread),
             reply_channel=reply_channel,
         )
     return InboxChange(count=count, at=read_at, unread_count=unread, notification_id=notification_id)
@@ -435,8 +436,8 @@ def mark_all_read(*, user_id: int, reply_channel: str | None = None) -> InboxCha
         unread = selectors.unread_count(user_id)
         _publish(
             user_id=user_id,
-            updates=[{"event": "all_read", "count": count, "is_read": True, "read_at": iso_z(now), "unread_count": unread}],
-            reply={"type": "all_notifications_read", "count": count, "unread_count": unread},
+            updates=[frames.notification_update_all_read(count=count, read_at=iso_z(now), unread_count=unread)],
+            reply=frames.all_notifications_read(count=count, unread_count=unread),
             reply_channel=reply_channel,
         )
     return InboxChange(count=count, at=now, unread_count=unread)
@@ -453,7 +454,7 @@ def dismiss(*, user_id: int, notification_id: int) -> InboxChange:
             _owned_or_404(user_id=user_id, notification_id=notification_id)
         unread = selectors.unread_count(user_id)
         _publish(user_id=user_id,
-                 updates=[{"event": "dismissed", "notification_id": notification_id, "unread_count": unread}])
+                 updates=[frames.notification_update_dismissed(notification_id=notification_id, unread_count=unread)])
     return InboxChange(count=count, at=now, unread_count=unread, notification_id=notification_id)
 
 
@@ -462,7 +463,7 @@ def dismiss_all(*, user_id: int) -> InboxChange:
         _lock_inbox(user_id)
         now = timezone.now()
         count = selectors.inbox(user_id).update(is_dismissed=True, dismissed_at=now)
-        _publish(user_id=user_id, updates=[{"event": "all_dismissed", "count": count, "unread_count": 0}])
+        _publish(user_id=user_id, updates=[frames.notification_update_all_dismissed(count=count, unread_count=0)])
     return InboxChange(count=count, at=now, unread_count=0)
 
 
@@ -481,8 +482,7 @@ def mark_read_by_object(*, user_id: int, related_object_type: str, related_objec
             changed = sorted(row[0] for row in cursor.fetchall())
         unread = selectors.unread_count(user_id)
         _publish(user_id=user_id, updates=[
-            {"event": "notification_read", "notification_id": notification_id, "is_read": True,
-             "read_at": iso_z(now), "unread_count": unread}
+            frames.notification_update_read(notification_id=notification_id, read_at=iso_z(now), unread_count=unread)
             for notification_id in changed
         ])
     return InboxChange(count=len(changed), at=now, unread_count=unread)

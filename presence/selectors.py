@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from core.redis import sync_client
 from core.timestamps import iso_z, now_iso
 from presence import keys, scripts
+from realtime import frames
 
 
 def online_among(user_ids: Iterable[int]) -> set[int]:
@@ -83,10 +84,5 @@ def online_status_frame(*, viewer_id: int, user_id: int) -> dict:
     """What the viewer may know: a user hidden from them reads as offline with no last_seen."""
     visible = can_see(viewer_id, user_id)
     online = visible and is_online(user_id)
-    return {
-        "type": "online_status",
-        "user_id": user_id,
-        "is_online": online,
-        "last_seen": now_iso() if online else (last_seen(user_id) if visible else None),
-        "timestamp": now_iso(),
-    }
+    return frames.online_status(user_id=user_id, is_online=online,
+                                last_seen=now_iso() if online else (last_seen(user_id) if visible else None))

@@ -8,9 +8,9 @@ from typing import cast
 from django.conf import settings
 
 from core.redis import async_client, sync_client
-from core.timestamps import now_iso
 from presence import keys, scripts
 from presence.selectors import allowed_viewers, audience, last_seen
+from realtime import frames
 from realtime.fanout import Push, push_now
 
 
@@ -112,9 +112,9 @@ def announce_if_changed(*, user_id: int) -> Announcement:
         )
         if change == 0:
             return Announcement(sent=False, retry_in=wait_ms / 1000 if wait_ms else None)
-        frame = {"type": "online_status_changed", "user_id": user_id, "is_online": change == 1, "timestamp": now_iso()}
-        if change == -1:
-            frame["last_seen"] = last_seen(user_id)
+        online = change == 1
+        frame = frames.online_status_changed(user_id=user_id, is_online=online,
+                                             last_seen=None if online else last_seen(user_id))
         push_now(Push(frame=frame, user_id=viewer_id) for viewer_id in viewer_ids)
     return Announcement(sent=True)
 
@@ -130,5 +130,4 @@ def introduce_contacts(user_ids: tuple[int, int]) -> None:
             continue
         with _announce_lock(user_id):
             if client.sismember(keys.ANNOUNCED_ONLINE, str(user_id)) and client.sismember(keys.ONLINE_USERS, str(user_id)):
-                push_now([Push(frame={"type": "online_status_changed", "user_id": user_id, "is_online": True,
-                                      "timestamp": now_iso()}, user_id=viewer_id)])
+                push_now([Push(frame=frames.online_status_changed(user_id=user_id, is_online=True), user_id=viewer_id)])

@@ -18,9 +18,8 @@ from redis.exceptions import RedisError
 
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
-from core.timestamps import now_iso
 from core.users import display_name
-from realtime import ratelimit
+from realtime import frames, ratelimit
 from realtime.auth import token_fingerprint
 from realtime.fanout import SocketFamily, user_group
 from realtime.handover import enqueue
@@ -96,8 +95,8 @@ class RealtimeConsumer(AsyncConsumer):
                 outage_log.warning("teardown", "a closed socket's cleanup was incomplete: %s", error)
         raise StopConsumer()
 
-    async def connection_frame(self) -> dict:
-        return {"type": "connection", "status": "connected", "user_id": self.user_id, "timestamp": now_iso()}
+    async def connection_frame(self) -> frames.Frame:
+        return frames.connection(user_id=self.user_id)
 
     async def on_connected(self) -> None:
         """Hook: runs after the connection frame."""
@@ -167,7 +166,7 @@ class RealtimeConsumer(AsyncConsumer):
         return await ratelimit.allow(family=family, user_id=self.user_id, rate=settings.WS_RATE_LIMITS[family])
 
     async def handle_ping(self, frame: dict) -> None:
-        await self.send_frame({"type": "pong", "timestamp": now_iso()})
+        await self.send_frame(frames.pong())
         await self.on_ping()
 
     # Frames out ----------------------------------------------------------------------------
@@ -176,12 +175,10 @@ class RealtimeConsumer(AsyncConsumer):
         await self.send({"type": "websocket.send", "text": orjson.dumps(frame).decode()})
 
     async def send_error(self, error: ClientError, frame: Any) -> None:
-        reply = {"type": "error", **error.as_dict()}
         temp_id = frame.get("temp_id") if isinstance(frame, dict) else None
-        if isinstance(temp_id, (str, int)) and not isinstance(temp_id, bool):
-            # A string, as on `message_sent` (parse_temp_id turns numbers into strings).
-            reply["temp_id"] = str(temp_id)
-        await self.send_frame(reply)
+        # A string, as on `message_sent` (parse_temp_id turns numbers into strings).
+        echoed = str(temp_id) if isinstance(temp_id, (str, int)) and not isinstance(temp_id, bool) else None
+        await self.send_frame(frames.error(error.error, code=error.code, temp_id=echoed))
 
     async def push_frames(self, event: dict) -> None:
         """Every frame from the fan-out module arrives here (`realtime.fanout.layer_events`)."""
@@ -192,7 +189,7 @@ class RealtimeConsumer(AsyncConsumer):
             if delivery.get("reply_channel") == self.channel_name:
                 reply_to = delivery["reply_to"]
                 if delivery["reply_type"]:
-                    frame = {**frame, "type": delivery["reply_type"]}
+                    frame = frames.as_reply(frame, delivery["reply_type"])
             if self.is_repeat(frame):
                 continue
             await self.send_frame(frame)
@@ -212,7 +209,7 @@ class RealtimeConsumer(AsyncConsumer):
             await self.close_for_auth()
 
     async def close_with_error(self, error: str, *, code: str, close_code: int) -> None:
-        await self.send_frame({"type": "error", "error": error, "code": code})
+        await self.send_frame(frames.error(error, code=code))
         await self.send({"type": "websocket.close", "code": close_code})
 
     async def close_for_auth(self) -> None:

@@ -19,6 +19,7 @@ from core.redis import sync_client
 from core.timestamps import iso_z
 from notifications.models import InAppNotification
 from presence import services as presence_services
+from realtime import frames
 from tests.factories import (
     make_attachment,
     make_conversation,
@@ -99,7 +100,7 @@ def test_a_send_reaches_the_receiver_confirms_the_sending_socket_and_counts_afte
         hook()
 
     message, conversation = stored(outcome.pk), Conversation.objects.get()
-    frame = selectors.message_frame(message)
+    frame = frames.message(selectors.message_payload(message))
     assert (frame["message"], frame["sender_name"], frame["receiver_id"], frame["temp_id"], frame["delivered_at"]) == (
         "Hello Bob", "Alice Smith", bob.pk, "draft-1", None)
     assert (conversation.last_message_id, conversation.last_message_at, unread(bob, alice), unread(alice, bob)) == (
@@ -152,9 +153,9 @@ def test_a_retried_send_is_confirmed_again_and_re_offered_until_it_is_delivered(
     message = stored(first.pk)
     assert retry.pk == first.pk and ChatMessage.objects.count() == 1 and unread(bob, alice) == 1
     assert published == [
-        Push(frame=selectors.message_frame(message, "message_sent"), channel="specific.abc!sock2",
+        Push(frame=frames.message_sent(selectors.message_payload(message)), channel="specific.abc!sock2",
              reply_to="t:draft-1"),
-        Push(frame=selectors.message_frame(message), user_id=bob.pk),
+        Push(frame=frames.message(selectors.message_payload(message)), user_id=bob.pk),
     ]
 
     services.mark_delivered(receiver_id=bob.pk, message_ids=[first.pk])

@@ -16,6 +16,7 @@ from core.errors import NotFound, ValidationFailed
 from core.timestamps import iso_z
 from notifications import selectors, services, tasks
 from notifications.models import InAppNotification, NotificationOutbox
+from realtime import frames
 from tests.factories import make_notification, make_user
 from tests.support.capture import Push
 
@@ -45,7 +46,7 @@ def enqueued(monkeypatch) -> list[tuple[str, dict]]:
 
 def frame_of(notification: InAppNotification) -> dict:
     notification.refresh_from_db()
-    return selectors.notification_frame(notification)
+    return frames.notification(selectors.notification_payload(notification))
 
 
 def update(user_id: int, **fields) -> Push:

@@ -7,6 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from presence import selectors, services
+from realtime import frames
 from tests.factories import make_conversation, make_user
 from tests.support.capture import Push
 
@@ -25,8 +26,9 @@ def hidden_from_carol(user_id: int, viewer_ids: list[int]) -> list[int]:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
-    """Frames carry the time they were made; a fixed one makes them comparable as a whole."""
-    monkeypatch.setattr(services, "now_iso", lambda: NOW)
+    """Frames carry the time they were made (stamped by the frame catalogue); a fixed one makes them
+    comparable as a whole."""
+    monkeypatch.setattr(frames, "now_iso", lambda: NOW)
 
 
 @pytest.fixture

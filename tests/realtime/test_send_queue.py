@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from core.errors import ClientError
-from realtime import batching
+from realtime import replies
 
 
 @dataclass(eq=False)
@@ -35,7 +35,7 @@ def enqueued(monkeypatch, settings):
             raise ClientError("Service temporarily unavailable", code="server_error")
         batches.append([send["temp_id"] for send in kwargs["sends"]])
 
-    monkeypatch.setattr(batching, "enqueue", enqueue)
+    monkeypatch.setattr(replies, "enqueue", enqueue)
     return batches
 
 
@@ -51,7 +51,7 @@ async def turn() -> None:
 
 
 async def test_an_idle_queue_hands_over_a_send_at_once_and_a_busy_one_batches(enqueued):
-    queue, alice, bob = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a"), FakeSocket("b")
+    queue, alice, bob = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a"), FakeSocket("b")
 
     queue.submit(alice, send(alice, 1))
     await turn()
@@ -69,7 +69,7 @@ async def test_an_idle_queue_hands_over_a_send_at_once_and_a_busy_one_batches(en
 
 async def test_a_sockets_sends_are_never_in_two_batches_at_once(enqueued, settings):
     settings.CHAT_SEND_BATCHES_IN_FLIGHT = 2
-    queue, alice, bob = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a"), FakeSocket("b")
+    queue, alice, bob = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a"), FakeSocket("b")
 
     queue.submit(alice, send(alice, 1))
     await turn()
@@ -87,7 +87,7 @@ async def test_a_sockets_sends_are_never_in_two_batches_at_once(enqueued, settin
 
 
 async def test_a_batch_holds_at_most_the_batch_size_and_the_rest_follows_in_order(enqueued):
-    queue, alice = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
+    queue, alice = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
     for number in range(1, 6):
         queue.submit(alice, send(alice, number))
     await turn()
@@ -100,7 +100,7 @@ async def test_a_batch_holds_at_most_the_batch_size_and_the_rest_follows_in_orde
 
 
 async def test_a_repeated_answer_or_an_unknown_key_changes_nothing(enqueued):
-    queue, alice = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
+    queue, alice = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
     queue.submit(alice, send(alice, 1))
     queue.submit(alice, send(alice, 1))  # the client re-sent the same temp_id
     await turn()
@@ -116,7 +116,7 @@ async def test_a_repeated_answer_or_an_unknown_key_changes_nothing(enqueued):
 
 
 async def test_a_closed_sockets_waiting_sends_are_still_handed_over_and_free_its_batch(enqueued):
-    queue, alice, bob = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a"), FakeSocket("b")
+    queue, alice, bob = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a"), FakeSocket("b")
     queue.submit(alice, send(alice, 1))
     await turn()
     queue.submit(alice, send(alice, 2))
@@ -127,9 +127,10 @@ async def test_a_closed_sockets_waiting_sends_are_still_handed_over_and_free_its
     assert enqueued == [["a1"], ["a2"], ["b1"]], "a2 leaves at once, untracked; a1's slot is free for b1"
 
 
-async def test_an_unanswered_batch_frees_its_slot_after_the_timeout(enqueued, monkeypatch):
-    monkeypatch.setattr(batching, "SEND_REPLY_TIMEOUT_SECONDS", 0.05)
-    queue, alice = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
+async def test_an_unanswered_batch_is_reported_to_its_sockets_and_frees_its_slot_after_the_timeout(enqueued,
+                                                                                                      monkeypatch):
+    monkeypatch.setattr(replies, "SEND_REPLY_TIMEOUT_SECONDS", 0.05)
+    queue, alice = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
     queue.submit(alice, send(alice, 1))
     queue.submit(alice, send(alice, 2))
     await turn()
@@ -139,10 +140,11 @@ async def test_an_unanswered_batch_frees_its_slot_after_the_timeout(enqueued, mo
 
     await asyncio.sleep(0.1)
     assert enqueued == [["a1", "a2"], ["a4"]]
+    assert [(code, sent["temp_id"]) for code, sent in alice.errors] == [("server_error", "a1"), ("server_error", "a2")]
 
 
 async def test_when_the_broker_refuses_each_send_gets_an_error_and_nothing_stays_in_flight(enqueued):
-    queue, alice = batching.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
+    queue, alice = replies.SendQueue(asyncio.get_running_loop(), task="chat.send_messages"), FakeSocket("a")
     enqueued.refuse = True
     queue.submit(alice, send(alice, 1))
     queue.submit(alice, send(alice, 2))

@@ -10,7 +10,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, close_old
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.logging import Throttled
-from realtime.fanout import Push, push_now
+from realtime import replies
+from realtime.fanout import push_now
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,6 @@ logger = logging.getLogger(__name__)
 # visibility timeout, or a task would run twice (docs/deployment.md).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError)
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-GAVE_UP = "The request could not be completed; send it again"
 
 
 class DatabaseOutage:
@@ -104,22 +104,15 @@ class ReliableTask(Task):
         if isinstance(exc, DATABASE_ERRORS):
             database_outage.suspect()
 
+    def waiting_requests(self, kwargs: dict) -> list[dict]:
+        """The requests whose sockets wait for this task's answer: each names its socket
+        (`reply_channel`) and, for a send, its `temp_id` and `idempotency_key`. By default the task's
+        own request; a task that carries several requests (a batch) says which."""
+        return [kwargs]
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         """Each socket that asked for this work hears that it failed for good: never a silent drop.
 
         The failure itself is recorded by `workers.failures` (the `task_failure` signal).
         """
-        requests = kwargs.get("sends", [kwargs])  # a batch of sends, or the task's own request
-        push_now([
-            Push(frame=_gave_up_frame(request.get("temp_id")), channel=request["reply_channel"],
-                 reply_to=request.get("idempotency_key"))
-            for request in requests
-            if request.get("reply_channel")
-        ])
-
-
-def _gave_up_frame(temp_id: str | None) -> dict:
-    frame = {"type": "error", "error": GAVE_UP, "code": "server_error"}
-    if temp_id is not None:
-        frame["temp_id"] = temp_id
-    return frame
+        push_now([replies.gave_up(request) for request in self.waiting_requests(kwargs) if request.get("reply_channel")])

@@ -12,6 +12,7 @@ from chat import tasks as names
 from chat.typing import expire_typing_sync
 from core.errors import ClientError
 from core.timestamps import iso_z
+from realtime import frames, replies
 from realtime.fanout import Push, push_now
 from workers.tasks.base import ReliableTask
 
@@ -37,19 +38,26 @@ def send_message(
     return outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
 
 
-@shared_task(base=ReliableTask, name=names.SEND_MESSAGES)
+class SendBatchTask(ReliableTask):
+    def waiting_requests(self, kwargs: dict) -> list[dict]:
+        """Each send of the batch waits for its own answer (`realtime.replies`)."""
+        return list(kwargs.get("sends", []))
+
+
+@shared_task(base=SendBatchTask, name=names.SEND_MESSAGES)
 def send_messages(*, sends: list[dict]) -> int:
-    """A server process's batch of socket sends (`realtime.batching.SendQueue`); returns how many were stored."""
+    """A server process's batch of socket sends (`realtime.replies.SendQueue`); returns how many were stored."""
     outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
     return sum(not isinstance(outcome, ClientError) for outcome in outcomes)
 
 
 def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.SendOutcome]:
-    """Stores the sends; a socket whose send was refused gets an `error` frame for it."""
+    """Stores the sends; each socket hears of each of its sends once (`realtime.replies`): the
+    service confirms the stored ones on commit, and the refused ones are answered here."""
     outcomes = services.send_messages(sends=sends)
     push_now(
-        Push(frame={"type": "error", **outcome.as_dict(), "temp_id": send.temp_id}, channel=send.reply_channel,
-             reply_to=send.idempotency_key)
+        replies.refusal(outcome, reply_channel=send.reply_channel, temp_id=send.temp_id,
+                        idempotency_key=send.idempotency_key)
         for send, outcome in zip(sends, outcomes, strict=True)
         if isinstance(outcome, ClientError) and send.reply_channel
     )
@@ -87,7 +95,7 @@ def mark_read(
         )
     except ClientError as error:
         if reply_channel:
-            push_now([Push(frame={"type": "error", **error.as_dict()}, channel=reply_channel)])
+            push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
         return error.as_dict()
     return {"count": result.count, "read_at": iso_z(result.read_at)}
 
@@ -99,7 +107,8 @@ def deliver_pending_many(*, requests: list[dict]) -> int:
     replayed = 0
     for request in requests:
         messages = selectors.pending_messages(user_id=request["user_id"], limit=settings.CHAT_PENDING_REPLAY_LIMIT)
-        push_now(Push(frame=selectors.message_frame(message), channel=request["channel"]) for message in messages)
+        push_now(Push(frame=frames.message(selectors.message_payload(message)), channel=request["channel"])
+                 for message in messages)
         replayed += len(messages)
     return replayed
 

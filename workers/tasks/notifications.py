@@ -11,6 +11,7 @@ from core.errors import ClientError
 from core.timestamps import iso_z
 from notifications import services
 from notifications import tasks as names
+from realtime import frames
 from realtime.fanout import Push, push_now
 from workers.tasks.base import ReliableTask
 
@@ -70,7 +71,7 @@ def sweep_outbox() -> dict:
 
 def _report(error: ClientError, reply_channel: str | None) -> dict:
     if reply_channel:
-        push_now([Push(frame={"type": "error", **error.as_dict()}, channel=reply_channel)])
+        push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
     return error.as_dict()
 
 

@@ -1,15 +1,23 @@
-"""A server process's sends on their way to the workers, and the reply that releases a socket's next.
+"""The reply protocol of socket sends, in one place.
 
-While the workers are busy with this process's earlier batches, new sends wait here and then
-leave together as one task (`chat.send_messages`), which costs the workers about what one send
-costs. When the workers are idle a send leaves at once, alone: there is no timer window, so
-batching adds no latency until there is load to amortise (docs/performance.md).
+1. A socket's sends are stored in the order it sent them: its sends are in at most one batch at a
+   time, and its next ones leave once each of those was answered. (Two worker processes could
+   otherwise commit a socket's burst in any order.)
+2. An answer is a frame pushed to the sending socket with `reply_to` set to the send's
+   idempotency key: `message_sent` (stored, or stored before: `confirmation`), or `error`
+   (refused: `refusal`; given up after the task's retries: `gave_up`).
+3. The worker answers every send of a batch exactly once: the service confirms each stored send
+   when its transaction commits, the task refuses the others, and a task that fails for good
+   gives up on all of them (`workers.tasks.base.ReliableTask.on_failure`).
+4. An answer that never comes (a worker died holding the batch, a path that forgot to answer)
+   does not stall the socket silently: after SEND_REPLY_TIMEOUT_SECONDS the socket is told
+   (`server_error` with the `temp_id`, so the client re-sends; re-sending is idempotent), a
+   warning is logged, and the queue moves on. The broker redelivers the batch itself.
 
-A socket's sends are stored in the order it sent them: its sends are in at most one batch at a
-time, and its next ones leave once each of those was answered (`message_sent` or `error`). Two
-worker processes could otherwise commit a socket's burst in any order. Past
-SEND_REPLY_TIMEOUT_SECONDS (a worker died holding the batch) the queue moves on; the batch itself
-is redelivered by the broker.
+`SendQueue` is the socket side. While the workers are busy with this process's earlier batches,
+new sends wait in it and then leave together as one task (`chat.send_messages`), which costs the
+workers about what one send costs. When the workers are idle a send leaves at once, alone: there is
+no timer window, so batching adds no latency until there is load to amortise (docs/performance.md).
 """
 from __future__ import annotations
 
@@ -22,11 +30,43 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from core.errors import ClientError
+from realtime import frames
+from realtime.fanout import Push
 from realtime.handover import enqueue
 
 logger = logging.getLogger(__name__)
 
 SEND_REPLY_TIMEOUT_SECONDS = 10.0
+GAVE_UP = "The request could not be completed; send it again"
+NO_ANSWER = "The server did not answer in time; send it again"
+
+
+# The worker's side: the answers (rule 2) -----------------------------------------------------
+
+def confirmation(frame: frames.Frame, *, reply_channel: str | None, idempotency_key: str, sender_id: int) -> Push:
+    """A stored message to its sender's sockets; the sending socket sees it as `message_sent`."""
+    return Push(frame=frame, user_id=sender_id, reply_channel=reply_channel, reply_type="message_sent",
+                reply_to=idempotency_key)
+
+
+def confirmation_of_retry(message_sent: frames.Frame, *, reply_channel: str, idempotency_key: str) -> Push:
+    """A send stored before (a retry of the same `temp_id`): its socket alone hears it again."""
+    return Push(frame=message_sent, channel=reply_channel, reply_to=idempotency_key)
+
+
+def refusal(error: ClientError, *, reply_channel: str, temp_id: str | None, idempotency_key: str | None) -> Push:
+    return Push(frame=frames.error(error.error, code=error.code, temp_id=temp_id), channel=reply_channel,
+                reply_to=idempotency_key)
+
+
+def gave_up(request: dict[str, Any]) -> Push:
+    """What a socket hears of a request (a send, or any request with a `reply_channel`) that the
+    workers gave up on after their retries."""
+    return refusal(ClientError(GAVE_UP, code="server_error"), reply_channel=request["reply_channel"],
+                   temp_id=request.get("temp_id"), idempotency_key=request.get("idempotency_key"))
+
+
+# The socket's side (rules 1 and 4) -------------------------------------------------------------
 
 
 class SendingSocket(Protocol):
@@ -38,7 +78,7 @@ InFlightSend = tuple[SendingSocket, str]  # the socket and the send's idempotenc
 
 @dataclass(eq=False)
 class Batch:
-    unanswered: set[InFlightSend] = field(default_factory=set)
+    unanswered: dict[InFlightSend, dict] = field(default_factory=dict)  # -> the send
     timeout: asyncio.TimerHandle | None = None
     finished: bool = False
 
@@ -64,7 +104,7 @@ class SendQueue:
         if batch is None:
             return
         self._release(socket, idempotency_key)
-        batch.unanswered.discard((socket, idempotency_key))
+        batch.unanswered.pop((socket, idempotency_key), None)
         if not batch.unanswered:
             self._finish(batch)
 
@@ -115,10 +155,10 @@ class SendQueue:
         batch = Batch()
         for socket, send in sends:
             key = send["idempotency_key"]
-            batch.unanswered.add((socket, key))
+            batch.unanswered[(socket, key)] = send
             self.in_flight[(socket, key)] = batch
             self.busy.setdefault(socket, set()).add(key)
-        batch.timeout = self.loop.call_later(SEND_REPLY_TIMEOUT_SECONDS, self._give_up_waiting, batch)
+        batch.timeout = self.loop.call_later(SEND_REPLY_TIMEOUT_SECONDS, self._no_answer_in_time, batch)
         self.batches_in_flight += 1
         asyncio.ensure_future(self._publish(batch, sends))
 
@@ -139,6 +179,17 @@ class SendQueue:
             del self.busy[socket]
             if socket in self.waiting:
                 self.schedule_flush()
+
+    def _no_answer_in_time(self, batch: Batch) -> None:
+        """Rule 4: the sockets hear it, the log says it, and the queue moves on."""
+        if batch.finished:
+            return
+        logger.warning("%d sends had no answer within %ss; their sockets were told to send them again",
+                       len(batch.unanswered), SEND_REPLY_TIMEOUT_SECONDS)
+        error = ClientError(NO_ANSWER, code="server_error")
+        for (socket, _), send in batch.unanswered.items():
+            asyncio.ensure_future(socket.send_error(error, send))
+        self._give_up_waiting(batch)
 
     def _give_up_waiting(self, batch: Batch) -> None:
         if batch.finished:
