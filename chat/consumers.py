@@ -145,7 +145,8 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
             message_ids = parse_id_list(frame["message_ids"], "message_ids")
         else:
             message_ids = [parse_id(frame.get("message_id"), "message_id", required_error="Provide message_id or message_ids")]
-        await self.enqueue(tasks.MARK_DELIVERED, receiver_id=self.user_id, message_ids=message_ids)
+        await self.enqueue(tasks.MARK_DELIVERED_MANY,
+                           requests=[{"receiver_id": self.user_id, "message_id": message_id} for message_id in message_ids])
 
     async def handle_get_online_status(self, frame: dict) -> None:
         user_id = parse_id(frame.get("user_id"), "user_id")

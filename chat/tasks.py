@@ -3,9 +3,7 @@
 Naming the tasks here, rather than importing them, keeps the layers apart: the sockets and the
 REST views know what to ask for, the workers know how to do it.
 """
-SEND_MESSAGE = "chat.send_message"
 SEND_MESSAGES = "chat.send_messages"
-MARK_DELIVERED = "chat.mark_delivered"
 MARK_DELIVERED_MANY = "chat.mark_delivered_many"
 MARK_READ = "chat.mark_read"
 DELIVER_PENDING_MANY = "chat.deliver_pending_many"

@@ -1,6 +1,8 @@
 """The chat REST API (docs/rest-api.md): validates, enqueues, and answers with the documented shapes."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -73,14 +75,12 @@ class ChatViewSet(ApiViewSet):
         attachment_id = self.attachment_to_send(fields, idempotency_key)
         run_async(typing.stop_typing(user_id=self.user_id, user_name=display_name(request.user),
                                      partner_id=fields["receiver_id"], only_if_active=True))
-        outcome = wait_for(
-            tasks.SEND_MESSAGE,
-            sender_id=self.user_id, receiver_id=fields["receiver_id"], text=fields["message"], temp_id=temp_id,
-            idempotency_key=idempotency_key, attachment_id=attachment_id,
-        )
-        if outcome is None:
+        send = services.NewMessage(sender_id=self.user_id, receiver_id=fields["receiver_id"], text=fields["message"],
+                                   temp_id=temp_id, idempotency_key=idempotency_key, attachment_id=attachment_id)
+        outcomes = wait_for(tasks.SEND_MESSAGES, sends=[asdict(send)])
+        if outcomes is None:
             return Response({"status": "queued", "temp_id": temp_id}, status=status.HTTP_202_ACCEPTED)
-        raise_if_error(outcome)
+        raise_if_error(outcomes[0])
         message = selectors.sent_message(sender_id=self.user_id, idempotency_key=idempotency_key)
         assert message is not None, "the worker reported it stored"
         return Response(selectors.message_payload(message), status=status.HTTP_201_CREATED)

@@ -1,6 +1,8 @@
 """How a REST view hands work to the workers and answers with its outcome."""
 from __future__ import annotations
 
+from typing import Any
+
 from celery import current_app
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
@@ -9,7 +11,7 @@ from core.db import release_connection
 from core.errors import from_dict
 
 
-def wait_for(task: str, **kwargs) -> dict | None:
+def wait_for(task: str, **kwargs: Any) -> Any:
     """Runs a task (by name) on the workers and waits briefly; None means it is queued but not done yet.
 
     The request's database connection goes back to the pool before the wait: a few requests

@@ -17,27 +17,6 @@ from realtime.fanout import Push, push_now
 from workers.tasks.base import ReliableTask
 
 
-@shared_task(base=ReliableTask, name=names.SEND_MESSAGE)
-def send_message(
-    *,
-    sender_id: int,
-    receiver_id: int,
-    text: str,
-    idempotency_key: str,
-    temp_id: str | None = None,
-    attachment_id: int | None = None,
-    reply_channel: str | None = None,
-) -> dict:
-    """One send (the REST API's). Returns `{"message_id": id}` or `{"error", "code"}`: never the
-    text, which would otherwise wait in the result backend."""
-    send = services.NewMessage(
-        sender_id=sender_id, receiver_id=receiver_id, text=text, idempotency_key=idempotency_key,
-        temp_id=temp_id, attachment_id=attachment_id, reply_channel=reply_channel,
-    )
-    outcome, = send_messages_in_order([send])
-    return outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
-
-
 class SendBatchTask(ReliableTask):
     def waiting_requests(self, kwargs: dict) -> list[dict]:
         """Each send of the batch waits for its own answer (`realtime.replies`)."""
@@ -45,10 +24,14 @@ class SendBatchTask(ReliableTask):
 
 
 @shared_task(base=SendBatchTask, name=names.SEND_MESSAGES)
-def send_messages(*, sends: list[dict]) -> int:
-    """A server process's batch of socket sends (`realtime.replies.SendQueue`); returns how many were stored."""
+def send_messages(*, sends: list[dict]) -> list[dict]:
+    """Sends (`services.NewMessage` as dicts): a server process's batch of socket sends
+    (`realtime.replies.SendQueue`), or a REST send, a batch of one. One outcome per send,
+    `{"message_id": id}` or `{"error", "code"}`: never the text, which would otherwise wait in the
+    result backend for the REST view that reads it."""
     outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
-    return sum(not isinstance(outcome, ClientError) for outcome in outcomes)
+    return [outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
+            for outcome in outcomes]
 
 
 def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.SendOutcome]:
@@ -64,14 +47,10 @@ def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.Se
     return outcomes
 
 
-@shared_task(base=ReliableTask, name=names.MARK_DELIVERED)
-def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> int:
-    return len(services.mark_delivered(receiver_id=receiver_id, message_ids=message_ids))
-
-
 @shared_task(base=ReliableTask, name=names.MARK_DELIVERED_MANY)
 def mark_delivered_many(*, requests: list[dict]) -> int:
-    """Receipts that one server process gathered: `[{"receiver_id": ..., "message_id": ...}, ...]`."""
+    """Delivery receipts, `[{"receiver_id": ..., "message_id": ...}, ...]`: those one server process
+    gathered from its sockets' live deliveries, or a socket's own `delivery_receipt` frame."""
     receipts: dict[int, list[int]] = {}
     for request in requests:
         receipts.setdefault(request["receiver_id"], []).append(request["message_id"])
