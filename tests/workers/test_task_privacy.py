@@ -9,22 +9,19 @@ from config.celery_app import app
 from workers.tasks import chat as chat_tasks
 from workers.tasks import notifications as notification_tasks
 
-# A broker database that no worker of this run consumes from.
-PARKING_DB = 15
-
 
 @pytest.fixture
 def published():
-    """The headers of every task published during the test, as they went to a broker that no
-    worker reads."""
+    """The headers of every task published during the test, as they went to a broker database that
+    no worker reads."""
     published_headers: list[dict] = []
 
     def record(headers=None, **_kwargs) -> None:
         published_headers.append(headers)
 
     after_task_publish.connect(record, weak=False)
-    url = settings.REDIS_URL.rsplit("/", 1)[0] + f"/{PARKING_DB}"
-    with app.connection_for_write(url) as connection:
+    # The slot's application database: no worker consumes from it, and every test flushes it.
+    with app.connection_for_write(settings.REDIS_URL) as connection:
         yield connection, published_headers
         connection.default_channel.client.flushdb()
     after_task_publish.disconnect(record)
