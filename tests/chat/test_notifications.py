@@ -12,16 +12,6 @@ from tests.factories import make_attachment, make_message, make_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice():
-    return make_user("Alice", last_name="Smith")
-
-
-@pytest.fixture
-def bob():
-    return make_user("Bob")
-
-
 def test_chat_messages_notify_only_receivers_without_a_chat_socket_once_per_conversation(alice, bob, published,
                                                                                         committed):
     carol, dave = make_user("Carol"), make_user("Dave")

@@ -35,16 +35,6 @@ SOCKET = "specific.abc!sock1"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 
 
-@pytest.fixture
-def alice():
-    return make_user("Alice", last_name="Smith")
-
-
-@pytest.fixture
-def bob():
-    return make_user("Bob", last_name="Builder")
-
-
 def send(sender, receiver, text: str = "Hello", *, temp_id: str | None = "draft-1", **fields) -> services.NewMessage:
     return services.NewMessage(sender_id=sender.pk, receiver_id=receiver.pk, text=text, temp_id=temp_id,
                                idempotency_key=services.idempotency_key_for(temp_id), **fields)
