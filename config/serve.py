@@ -7,9 +7,12 @@ because it doubles memory per idle socket.
 from __future__ import annotations
 
 import os
+import sys
 
 import uvicorn
 from django.conf import settings
+
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def main(app: str = "config.asgi:application") -> None:
@@ -36,6 +39,10 @@ def main(app: str = "config.asgi:application") -> None:
         access_log=os.environ.get("ACCESS_LOG", "true").lower() == "true",
         lifespan="off",
     )
+    # Broker publishes run on threads of their own (realtime/handover.py); with Python's default
+    # 5 ms switch interval each hand-over waited for the busy event loop's thread to let go of the
+    # GIL, which doubled a send's p50 (docs/performance.md).
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     server = uvicorn.Server(config)
     install_everywhere()
     server.run()
