@@ -79,10 +79,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Probes reach the process by its address, which is not among the public ALLOWED_HOSTS.
     "core.middleware.probes_before_host_check",
-    "core.middleware.ReleaseDatabaseConnectionMiddleware",
+    "core.middleware.release_database_connection",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

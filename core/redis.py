@@ -12,7 +12,7 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-_async_clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+_async_clients: dict[tuple[asyncio.AbstractEventLoop, str], aioredis.Redis] = {}
 
 
 @functools.cache
@@ -22,14 +22,16 @@ def sync_client() -> redis.Redis:
                                 socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS)
 
 
-def async_client() -> aioredis.Redis:
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
+def async_client(url: str | None = None) -> aioredis.Redis:
+    """The running loop's client of `url` (REDIS_URL by default)."""
+    url = url or settings.REDIS_URL
+    key = (asyncio.get_running_loop(), url)
+    client = _async_clients.get(key)
     if client is None:
         client = aioredis.Redis.from_url(
-            settings.REDIS_URL, decode_responses=True, health_check_interval=30, max_connections=1000,
+            url, decode_responses=True, health_check_interval=30, max_connections=1000,
             socket_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS,
             socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT_SECONDS,
         )
-        _async_clients[loop] = client
+        _async_clients[key] = client
     return client

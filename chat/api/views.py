@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
@@ -20,7 +20,7 @@ from chat.api.parsers import UploadParser
 from core.api.fields import PATH_ID
 from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
-from core.api.viewsets import ApiViewSet
+from core.api.viewsets import ApiViewSet, action
 from core.errors import NotFound, ValidationFailed
 from core.users import active_user, display_name
 from core.validation import parse_id
@@ -66,24 +66,30 @@ class ChatViewSet(ApiViewSet):
                             "multipart/form-data": s.SendMessageWithUploadSerializer},
                    responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer,
                               409: ErrorSerializer})
-    def create(self, request):
+    async def create(self, request):
+        send = await sync_to_async(self.new_message)(request)
+        await typing.stop_typing(user_id=self.user_id, user_name=display_name(request.user),
+                                 partner_id=send.receiver_id, only_if_active=True)
+        outcomes = await wait_for(tasks.SEND_MESSAGES, sends=[asdict(send)])
+        if outcomes is None:
+            return Response({"status": "queued", "temp_id": send.temp_id}, status=status.HTTP_202_ACCEPTED)
+        raise_if_error(outcomes[0])
+        return Response(await sync_to_async(self.stored_message)(send), status=status.HTTP_201_CREATED)
+
+    def new_message(self, request) -> services.NewMessage:
         data = s.SendMessageWithUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         temp_id = fields.get("temp_id")
         idempotency_key = services.idempotency_key_for(temp_id)
         attachment_id = self.attachment_to_send(fields, idempotency_key)
-        run_async(typing.stop_typing(user_id=self.user_id, user_name=display_name(request.user),
-                                     partner_id=fields["receiver_id"], only_if_active=True))
-        send = services.NewMessage(sender_id=self.user_id, receiver_id=fields["receiver_id"], text=fields["message"],
+        return services.NewMessage(sender_id=self.user_id, receiver_id=fields["receiver_id"], text=fields["message"],
                                    temp_id=temp_id, idempotency_key=idempotency_key, attachment_id=attachment_id)
-        outcomes = wait_for(tasks.SEND_MESSAGES, sends=[asdict(send)])
-        if outcomes is None:
-            return Response({"status": "queued", "temp_id": temp_id}, status=status.HTTP_202_ACCEPTED)
-        raise_if_error(outcomes[0])
-        message = selectors.sent_message(sender_id=self.user_id, idempotency_key=idempotency_key)
+
+    def stored_message(self, send: services.NewMessage) -> dict:
+        message = selectors.sent_message(sender_id=send.sender_id, idempotency_key=send.idempotency_key)
         assert message is not None, "the worker reported it stored"
-        return Response(selectors.message_payload(message), status=status.HTTP_201_CREATED)
+        return selectors.message_payload(message)
 
     def attachment_to_send(self, fields: dict, idempotency_key: str) -> int | None:
         """A multipart send's file is stored first (synchronously: it is in this request's body)."""
@@ -132,10 +138,10 @@ class ChatViewSet(ApiViewSet):
     @extend_schema(request=s.MARK_READ_REQUEST, responses={200: s.MarkReadResultSerializer, 202: s.QueuedSerializer,
                                                            400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=False, methods=["post"], url_path="mark-read")
-    def mark_read(self, request):
+    async def mark_read(self, request):
         data = s.MarkReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = wait_for(tasks.MARK_READ, reader_id=self.user_id, **data.validated_data)
+        outcome = await wait_for(tasks.MARK_READ, reader_id=self.user_id, **data.validated_data)
         if outcome is None:
             return Response({"status": "queued", "temp_id": None}, status=status.HTTP_202_ACCEPTED)
         raise_if_error(outcome)

@@ -13,11 +13,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api.tasks import WorkerFailed
 from core.errors import ERROR_BY_CODE, SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 
-# A dependency that is down answers 503 (retry with the same temp_id), not 500.
-INFRASTRUCTURE_ERRORS = (DatabaseError, RedisError, BrokerError)
+# A dependency that is down, or workers that gave up, answer 503 (retry with the same temp_id), not 500.
+INFRASTRUCTURE_ERRORS = (DatabaseError, RedisError, BrokerError, WorkerFailed)
 outage_log = Throttled(logging.getLogger(__name__), seconds=30)
 
 CODE_BY_STATUS = {

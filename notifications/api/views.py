@@ -8,13 +8,12 @@ from __future__ import annotations
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
-from core.api.viewsets import ApiViewSet
+from core.api.viewsets import ApiViewSet, action
 from core.validation import parse_id
 from notifications import selectors, tasks
 from notifications.api import serializers as s
@@ -43,8 +42,8 @@ class NotificationViewSet(ApiViewSet):
     def get_queryset(self):
         return selectors.inbox(self.user_id)
 
-    def run(self, task, **kwargs) -> dict | None:
-        outcome = wait_for(task, user_id=self.user_id, **kwargs)
+    async def run(self, task, **kwargs) -> dict | None:
+        outcome = await wait_for(task, user_id=self.user_id, **kwargs)
         return None if outcome is None else raise_if_error(outcome)
 
     @extend_schema(responses={200: s.NotificationSerializer(many=True), 400: ErrorSerializer})
@@ -66,38 +65,38 @@ class NotificationViewSet(ApiViewSet):
     @extend_schema(request=None, parameters=[ID_PARAMETER], responses={
         200: s.NotificationReadSerializer, 202: s.NotificationQueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["post"], url_path="mark-read")
-    def mark_read(self, request, pk: str):
+    async def mark_read(self, request, pk: str):
         notification_id = parse_id(pk, "notification_id")
-        outcome = self.run(tasks.MARK_READ, notification_id=notification_id)
+        outcome = await self.run(tasks.MARK_READ, notification_id=notification_id)
         if outcome is None:
             return queued()
         return Response({"success": True, "notification_id": notification_id, "read_at": outcome["read_at"]})
 
     @extend_schema(request=None, responses={200: s.NotificationsChangedSerializer, 202: s.NotificationQueuedSerializer})
     @action(detail=False, methods=["post"], url_path="mark-all-read")
-    def mark_all_read(self, request):
-        outcome = self.run(tasks.MARK_ALL_READ)
+    async def mark_all_read(self, request):
+        outcome = await self.run(tasks.MARK_ALL_READ)
         return queued() if outcome is None else Response({"success": True, "count": outcome["count"]})
 
     @extend_schema(request=None, parameters=[ID_PARAMETER], responses={
         200: s.NotificationDismissedSerializer, 202: s.NotificationQueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
     @action(detail=True, methods=["delete"])
-    def dismiss(self, request, pk: str):
+    async def dismiss(self, request, pk: str):
         notification_id = parse_id(pk, "notification_id")
-        outcome = self.run(tasks.DISMISS, notification_id=notification_id)
+        outcome = await self.run(tasks.DISMISS, notification_id=notification_id)
         return queued() if outcome is None else Response({"success": True, "notification_id": notification_id})
 
     @extend_schema(request=None, responses={200: s.NotificationsChangedSerializer, 202: s.NotificationQueuedSerializer})
     @action(detail=False, methods=["delete"], url_path="dismiss-all")
-    def dismiss_all(self, request):
-        outcome = self.run(tasks.DISMISS_ALL)
+    async def dismiss_all(self, request):
+        outcome = await self.run(tasks.DISMISS_ALL)
         return queued() if outcome is None else Response({"success": True, "count": outcome["count"]})
 
     @extend_schema(request=s.MarkReadByObjectSerializer, responses={
         200: s.NotificationsChangedSerializer, 202: s.NotificationQueuedSerializer, 400: ErrorSerializer})
     @action(detail=False, methods=["post"], url_path="mark-read-by-object")
-    def mark_read_by_object(self, request):
+    async def mark_read_by_object(self, request):
         data = s.MarkReadByObjectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = self.run(tasks.MARK_READ_BY_OBJECT, **data.validated_data)
+        outcome = await self.run(tasks.MARK_READ_BY_OBJECT, **data.validated_data)
         return queued() if outcome is None else Response({"success": True, "count": outcome["count"]})

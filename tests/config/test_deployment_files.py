@@ -91,7 +91,7 @@ def test_the_image_leaves_local_state_and_development_material_out():
 def test_static_files_are_collected_into_the_image_and_served():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile.index("python manage.py collectstatic --noinput") > dockerfile.index("COPY . .")
-    assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+    assert "core.middleware.StaticFilesMiddleware" in settings.MIDDLEWARE
 
 
 def test_uploads_outlive_the_containers_of_the_processes_that_touch_them():
