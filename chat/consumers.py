@@ -55,20 +55,25 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         "read_receipt": "handle_read_receipt",
         "delivery_receipt": "handle_delivery_receipt",
         "get_online_status": "handle_get_online_status",
+        "resume": "handle_resume",
         "ping": "handle_ping",
     }
     rate_families = {"message": "message", "typing": "typing"}
     silently_limited = frozenset({"typing"})
+    # The message ids forwarded since the pending replay was asked for (`on_connected`).
+    forwarded_after_connect: set[int] | None = None
 
     async def on_connected(self) -> None:
         self.typing_timers: dict[int, asyncio.TimerHandle] = {}
         # The replay of missed messages runs a moment after the socket joined its group, so a
         # message can reach it both live and replayed: the ids it forwarded meanwhile are kept
         # for a few seconds (not for the socket's life: idle sockets stay small).
-        self.forwarded_after_connect: set[int] | None = set()
+        self.forwarded_after_connect = set()
         asyncio.get_running_loop().call_later(REPLAY_OVERLAP_SECONDS, self.forget_forwarded)
-        pending_replays().add({"user_id": self.user_id, "channel": self.channel_name},
-                              if_refused=self.close_for_refused_setup)
+        if not self.resumed_on_connect:
+            # A socket that resumed its stream got its missed messages from it.
+            pending_replays().add({"user_id": self.user_id, "channel": self.channel_name},
+                                  if_refused=self.close_for_refused_setup)
         await super().on_connected()
 
     async def on_disconnected(self) -> None:
@@ -165,10 +170,12 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         self.forwarded_after_connect = None
 
     def is_repeat(self, frame: dict) -> bool:
+        """A message of the pending replay (without `seq`) that reached the socket live already.
+        An event of the stream (with `seq`) is always written: the client counts on every `seq`."""
         if frame["type"] != "message" or self.forwarded_after_connect is None:
             return False
         if frame["id"] in self.forwarded_after_connect:
-            return True
+            return "seq" not in frame
         self.forwarded_after_connect.add(frame["id"])
         return False
 

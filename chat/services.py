@@ -221,15 +221,12 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
 
 
 def _push_again(message: ChatMessage, reply_channel: str | None) -> None:
-    """A retried send: confirm it again, and re-offer it to a receiver who may never have had it."""
-    pushes = []
-    payload = selectors.message_payload(message)
+    """A retried send is confirmed again. The receiver is not offered it again: the message is an
+    event of their stream, which reaches every socket of theirs (realtime.stream)."""
     if reply_channel:
-        pushes.append(replies.confirmation_of_retry(frames.message_sent(payload), reply_channel=reply_channel,
-                                                    idempotency_key=message.idempotency_key))
-    if message.delivered_at is None:
-        pushes.append(Push(frame=frames.message(payload), user_id=message.receiver_id))
-    push_on_commit(pushes)
+        payload = selectors.message_payload(message)
+        push_on_commit([replies.confirmation_of_retry(frames.message_sent(payload), reply_channel=reply_channel,
+                                                      idempotency_key=message.idempotency_key)])
 
 
 def _introduce_new_contacts(conversation: Conversation) -> None:

@@ -295,6 +295,9 @@ CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
 # What one user's uploads may add up to, and how long an upload no message took is kept.
 CHAT_ATTACHMENT_QUOTA_BYTES = env_int("CHAT_ATTACHMENT_QUOTA_BYTES", 1024 * 1024 * 1024)
 CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS = env_int("CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS", 24 * 3600)
+# Each user's event stream (realtime.stream) keeps at least this many days: a client resumes from
+# any `seq` of that age; beat prunes older events.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 # Larger request bodies are refused (413) before they are read, before authentication (config/asgi.py):
 # an upload's file plus its multipart framing fits.
 HTTP_MAX_BODY_BYTES = env_int("HTTP_MAX_BODY_BYTES", CHAT_ATTACHMENT_MAX_BYTES + 1024 * 1024)
@@ -308,6 +311,10 @@ WS_MAX_CONNECTIONS_PER_USER = env_int("WS_MAX_CONNECTIONS_PER_USER", 20)
 # closes its sockets at once) and watches Redis this often (a restart closes sockets with 1012).
 WS_TOKEN_RECHECK_SECONDS = env_float("WS_TOKEN_RECHECK_SECONDS", 30.0)
 WS_REDIS_WATCH_SECONDS = env_float("WS_REDIS_WATCH_SECONDS", 1.0)
+# Each server process compares its sockets' stream positions with the streams' heads this often
+# (realtime.watch); an event committed before the previous check that has not arrived live is
+# written from the event stream.
+WS_STREAM_CHECK_SECONDS = env_float("WS_STREAM_CHECK_SECONDS", 15.0)
 
 # Presence (docs/presence.md).
 PRESENCE_HEARTBEAT_SECONDS = env_float("PRESENCE_HEARTBEAT_SECONDS", 30.0)

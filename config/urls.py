@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/auth/logout/", auth_views.LogoutView.as_view(), name="auth-logout"),
     path("api/v1/communication/", include("chat.api.urls")),
     path("api/v1/communication/", include("notifications.api.urls")),
+    path("api/v1/communication/", include("realtime.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("web.urls")),

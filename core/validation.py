@@ -13,6 +13,7 @@ from core.errors import TooLarge, ValidationFailed
 
 # The largest id PostgreSQL's bigint holds; anything above is a client error, not a 500.
 MAX_ID = 2**63 - 1
+MAX_SEQ = 2**63 - 1  # PostgreSQL's bigint
 MAX_TEMP_ID_LENGTH = 64
 MAX_IDS_PER_FRAME = 500
 # What a form or a query string, where every value is text, says for a boolean.
@@ -53,6 +54,13 @@ def parse_int(value: Any, field: str, *, minimum: int, maximum: int) -> int:
     if number is None or not minimum <= number <= maximum:
         raise ValidationFailed(f"{field} must be an integer from {minimum} to {maximum}")
     return number
+
+
+def parse_seq(value: Any, field: str = "since") -> int:
+    """A position in an event stream: 0 (before the first event) or an event's `seq`."""
+    if value is None:
+        raise ValidationFailed(f"{field} is required")
+    return parse_int(value, field, minimum=0, maximum=MAX_SEQ)
 
 
 def parse_id_list(value: Any, field: str, *, max_items: int | None = MAX_IDS_PER_FRAME, items: str = "ids") -> list[int]:

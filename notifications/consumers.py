@@ -19,6 +19,7 @@ class NotificationConsumer(PresenceMixin, RealtimeConsumer):
         "mark_all_read": "handle_mark_all_read",
         "get_unread_count": "handle_get_unread_count",
         "dismiss": "handle_dismiss",
+        "resume": "handle_resume",
         "ping": "handle_ping",
     }
 
@@ -33,8 +34,8 @@ class NotificationConsumer(PresenceMixin, RealtimeConsumer):
             # closes every socket with 1012 once Redis is back).
             outage_log.warning("presence", "a notification socket could not be marked (%s)", error)
 
-    async def connection_frame(self) -> frames.Frame:
-        return frames.connection(user_id=self.user_id, unread_count=await self.unread_count())
+    async def connection_frame(self, *, last_seq: int) -> frames.Frame:
+        return frames.connection(user_id=self.user_id, last_seq=last_seq, unread_count=await self.unread_count())
 
     @socket_database
     def unread_count(self) -> int:

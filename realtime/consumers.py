@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, ClassVar
+from urllib.parse import parse_qs
 
 import orjson
 from channels.consumer import AsyncConsumer, get_handler_name
@@ -19,10 +20,12 @@ from redis.exceptions import RedisError
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 from core.users import display_name
+from core.validation import parse_seq
 from realtime import frames, ratelimit
 from realtime.auth import token_fingerprint
 from realtime.fanout import SocketFamily, user_group
 from realtime.handover import enqueue
+from realtime.stream import SocketStream
 from realtime.watch import CLOSE_SERVICE_RESTART, watch
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class RealtimeConsumer(AsyncConsumer):
         finally:
             # However the consumer ends (a close, an error in a handler, a shutdown).
             watch.unregister(self)
+            if (stream := getattr(self, "stream", None)) is not None:
+                stream.close()
             await self.on_ended()
 
     async def websocket_connect(self, message: dict) -> None:
@@ -81,7 +86,9 @@ class RealtimeConsumer(AsyncConsumer):
             return
         self.authenticated = True
         self.ping_limit = ratelimit.LocalWindow(settings.WS_RATE_LIMITS["other"])
-        await self.send_frame(await self.connection_frame())
+        self.stream = SocketStream(user_id=self.user_id, family=self.family, write=self.write_pushed)
+        await self.send_frame(await self.connection_frame(last_seq=await self.stream.open()))
+        self.resumed_on_connect = await self.resume_on_connect()
         await self.on_connected()
         watch.register(self)
 
@@ -95,8 +102,20 @@ class RealtimeConsumer(AsyncConsumer):
                 outage_log.warning("teardown", "a closed socket's cleanup was incomplete: %s", error)
         raise StopConsumer()
 
-    async def connection_frame(self) -> frames.Frame:
-        return frames.connection(user_id=self.user_id)
+    async def connection_frame(self, *, last_seq: int) -> frames.Frame:
+        return frames.connection(user_id=self.user_id, last_seq=last_seq)
+
+    async def resume_on_connect(self) -> bool:
+        """`?since=N` on the socket's URL: the stream is replayed after the connection frame. True
+        if it was (False without `since`, with a bad one, or if it had to be `resync_required`)."""
+        since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since")
+        if since is None:
+            return False
+        try:
+            return await self.stream.resume(parse_seq(since[-1]))
+        except ClientError as error:
+            await self.send_error(error, None)
+            return False
 
     async def on_connected(self) -> None:
         """Hook: runs after the connection frame."""
@@ -165,6 +184,9 @@ class RealtimeConsumer(AsyncConsumer):
         family = self.rate_families.get(frame_type, "other")
         return await ratelimit.allow(family=family, user_id=self.user_id, rate=settings.WS_RATE_LIMITS[family])
 
+    async def handle_resume(self, frame: dict) -> None:
+        await self.stream.resume(parse_seq(frame.get("since")))
+
     async def handle_ping(self, frame: dict) -> None:
         await self.send_frame(frames.pong())
         await self.on_ping()
@@ -183,17 +205,22 @@ class RealtimeConsumer(AsyncConsumer):
     async def push_frames(self, event: dict) -> None:
         """Every frame from the fan-out module arrives here (`realtime.fanout.layer_events`)."""
         for delivery in event["frames"]:
-            if not self.authenticated:
-                return
             frame, reply_to = delivery["frame"], None
             if delivery.get("reply_channel") == self.channel_name:
                 reply_to = delivery["reply_to"]
                 if delivery["reply_type"]:
                     frame = frames.as_reply(frame, delivery["reply_type"])
-            if self.is_repeat(frame):
-                continue
-            await self.send_frame(frame)
-            await self.after_push(frame, reply_to=reply_to)
+            if "seq" in frame:
+                # An event of the socket's stream: written in order, once (realtime.stream).
+                await self.stream.live(frame, reply_to)
+            else:
+                await self.write_pushed(frame, reply_to)
+
+    async def write_pushed(self, frame: frames.Frame, reply_to: str | None) -> None:
+        if not self.authenticated or self.is_repeat(frame):
+            return
+        await self.send_frame(frame)
+        await self.after_push(frame, reply_to=reply_to)
 
     def is_repeat(self, frame: dict) -> bool:
         """Hook: a pushed frame this socket already forwarded is not written again."""

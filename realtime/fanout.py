@@ -14,8 +14,8 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from dataclasses import dataclass, replace
+from typing import Any, cast, get_args
 
 import redis
 from channels import DEFAULT_CHANNEL_LAYER
@@ -26,9 +26,11 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from realtime import frames, stream
+from realtime.stream import SocketFamily
+
 logger = logging.getLogger(__name__)
 
-SocketFamily = Literal["chat", "notifications"]
 PUBLISH_TIMEOUT_SECONDS = 5.0
 
 
@@ -181,9 +183,21 @@ def push_now(pushes: Iterable[Push]) -> None:
 
 
 def push_on_commit(pushes: Iterable[Push]) -> None:
-    pushes = list(pushes)
-    if pushes:
-        transaction.on_commit(lambda: push_now(pushes))
+    """Pushes after the current transaction commits; the durable frames among them become events
+    of their users' streams in this transaction (`realtime.stream`)."""
+    numbered = _numbered(list(pushes))
+    if numbered:
+        transaction.on_commit(lambda: push_now(numbered))
+
+
+def _numbered(pushes: list[Push]) -> list[Push]:
+    durable = [index for index, push in enumerate(pushes)
+               if push.user_id is not None and push.channel is None and stream.is_durable(push.family, push.frame)]
+    seqs = stream.record([(cast(int, pushes[index].user_id), pushes[index].family, pushes[index].frame)
+                          for index in durable])
+    for index, seq in zip(durable, seqs, strict=True):
+        pushes[index] = replace(pushes[index], frame=frames.with_seq(pushes[index].frame, seq))
+    return pushes
 
 
 def send_control_to_user(user_id: int, action: str, **fields: Any) -> None:

@@ -21,9 +21,11 @@ Frame = dict[str, Any]
 
 # Both sockets ----------------------------------------------------------------------------------
 
-def connection(*, user_id: int, unread_count: int | None = None) -> Frame:
-    """The socket is authenticated and live; the notification socket's carries the unread count."""
-    frame: Frame = {"type": "connection", "status": "connected", "user_id": user_id, "timestamp": now_iso()}
+def connection(*, user_id: int, last_seq: int, unread_count: int | None = None) -> Frame:
+    """The socket is authenticated and live; `last_seq` is the newest `seq` of its stream. The
+    notification socket's carries the unread count."""
+    frame: Frame = {"type": "connection", "status": "connected", "user_id": user_id, "last_seq": last_seq,
+                    "timestamp": now_iso()}
     if unread_count is not None:
         frame["unread_count"] = unread_count
     return frame
@@ -39,6 +41,26 @@ def error(error: str, *, code: str, temp_id: str | None = None) -> Frame:
     if temp_id is not None:
         frame["temp_id"] = temp_id
     return frame
+
+
+def resumed(*, since: int, last_seq: int) -> Frame:
+    """The end of a resume's replay: every event after `since` up to `last_seq` was written."""
+    return {"type": "resumed", "since": since, "last_seq": last_seq}
+
+
+def resync_required(*, since: int, oldest_seq: int, last_seq: int) -> Frame:
+    """A resume from a `seq` the stream no longer holds (or never held): reload over REST."""
+    return {"type": "resync_required", "since": since, "oldest_seq": oldest_seq, "last_seq": last_seq}
+
+
+def with_seq(frame: Frame, seq: int) -> Frame:
+    """A durable frame as its stream numbered it."""
+    return {**frame, "seq": seq}
+
+
+def replayed(frame: Frame) -> Frame:
+    """An event written again because a client resumed from before it."""
+    return {**frame, "replayed": True}
 
 
 def as_reply(frame: Frame, reply_type: str) -> Frame:

@@ -4,6 +4,10 @@
   that stays open would never learn of it. When Redis comes back (or turns out to have restarted),
   every socket of the process is closed with 1012 (service restart); clients reconnect and the
   pending replay from PostgreSQL gives them what they missed.
+- Streams: a frame the live path lost (a subscription that redis-py silently re-made, a publish
+  that failed) is noticed by the next event, whose `seq` leaves a hole (realtime.stream); a lost
+  last event is noticed here, by comparing every socket's position with its stream's head, one
+  query per interval for the whole process, and written from the table.
 - Tokens: a deleted token closes its sockets at once through a control event (realtime/auth.py); this
   re-check, one query per interval for the whole process, is the backstop for deletions that send
   no signal and for deactivated users.
@@ -21,18 +25,24 @@ from redis.exceptions import RedisError
 
 from core.logging import Throttled
 from core.redis import async_client
+from realtime import stream
 from realtime.auth import valid_token_keys
 from realtime.db import socket_database
+from realtime.stream import SocketStream
 
 logger = logging.getLogger(__name__)
 outage_log = Throttled(logger, seconds=30)
 
 CLOSE_SERVICE_RESTART = 1012
 TOKEN_CHECK_BATCH = 1000
+STREAM_CHECK_BATCH = 1000
 
 
 class WatchedSocket(Protocol):
     scope: dict
+    user_id: int
+    family: str
+    stream: SocketStream
 
     async def close_for_restart(self) -> None: ...
 
@@ -46,6 +56,7 @@ class SocketWatch:
         self.redis_run_id: str | None = None
         self.redis_lost = False
         self.next_token_check = 0.0
+        self.next_stream_check = 0.0
 
     def register(self, socket: WatchedSocket) -> None:
         self.sockets.add(socket)
@@ -64,6 +75,9 @@ class SocketWatch:
                 if time.monotonic() >= self.next_token_check:
                     self.next_token_check = time.monotonic() + settings.WS_TOKEN_RECHECK_SECONDS
                     await self.check_tokens()
+                if time.monotonic() >= self.next_stream_check:
+                    self.next_stream_check = time.monotonic() + settings.WS_STREAM_CHECK_SECONDS
+                    await self.check_streams()
             except Exception:
                 logger.exception("socket watch failed; it runs again at the next interval")
 
@@ -97,6 +111,23 @@ class SocketWatch:
             return
         revoked = [socket for socket in sockets if socket.scope.get("token_key") not in valid]
         await asyncio.gather(*(socket.close_for_auth() for socket in revoked), return_exceptions=True)
+
+    async def check_streams(self) -> None:
+        sockets = list(self.sockets)
+        users = sorted({socket.user_id for socket in sockets})
+        try:
+            heads: dict[tuple[int, str], int] = {}
+            for start in range(0, len(users), STREAM_CHECK_BATCH):
+                heads |= await socket_database(stream.heads)(users[start:start + STREAM_CHECK_BATCH])
+        except DatabaseError as error:
+            outage_log.warning("database", "stream check skipped: database unavailable (%s)", error)
+            return
+        caught_up = await asyncio.gather(
+            *(socket.stream.catch_up(heads.get((socket.user_id, socket.family), 0)) for socket in sockets),
+            return_exceptions=True)
+        lost = sum(count for count in caught_up if isinstance(count, int))
+        if lost:
+            logger.warning("%d events had not reached their sockets live; written from the event stream", lost)
 
 
 watch = SocketWatch()

@@ -4,6 +4,8 @@ from django.conf import settings
 
 # Uploads no message took are looked for hourly; they are kept CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS.
 UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
+# Events past their retention are pruned every 10 minutes, a bounded number per run.
+EVENT_PRUNE_SECONDS = 600
 
 current_app.conf.beat_schedule = {
     "presence-sweep-stale": {
@@ -21,5 +23,10 @@ current_app.conf.beat_schedule = {
         "task": "chat.remove_unattached_uploads",
         "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
         "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
+    },
+    "realtime-prune-events": {
+        "task": "realtime.prune_events",
+        "schedule": EVENT_PRUNE_SECONDS,
+        "options": {"expires": EVENT_PRUNE_SECONDS},
     },
 }

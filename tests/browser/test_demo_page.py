@@ -31,7 +31,8 @@ def send_notification(user_id: int) -> None:
 @pytest.mark.timeout(SCRIPT_TIMEOUT_SECONDS + 300)
 def test_two_people_use_the_demo_page(stack, make_user):
     ensure_web_tooling()
-    users = [make_user("Alice", last_name="Anders"), make_user("Bob", last_name="Brown")]
+    users = [make_user("Alice", last_name="Anders"), make_user("Bob", last_name="Brown"),
+             make_user("Carol", last_name="Clark")]
     env = {
         **os.environ, "E2E_BASE_URL": stack.http_url, "E2E_USERS": users_json(users),
         "E2E_SCREENSHOTS": str(SCREENSHOTS), "E2E_NOTIFICATION_TITLE": NOTIFICATION_TITLE,

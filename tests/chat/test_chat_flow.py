@@ -26,7 +26,9 @@ async def test_two_users_chat_with_emoji_and_receipts(stack, make_user, ws):
     receipt = await alice_ws.expect("delivery_receipt")
     assert receipt["message_id"] == sent["id"] and receipt["delivered_at"].endswith("Z")
     unread = await bob_ws.expect("unread_count")
-    assert unread == {"type": "unread_count", "total_unread": 1, "conversation_id": sent["conversation_id"], "unread_count": 1}
+    # The message and then the count are bob's newest events (docs/websocket-api.md "Resume").
+    assert unread == {"type": "unread_count", "total_unread": 1, "conversation_id": sent["conversation_id"], "unread_count": 1,
+                      "seq": received["seq"] + 1}
 
     await bob_ws.send({"type": "read_receipt", "conversation_id": sent["conversation_id"]})
     assert (await bob_ws.expect("read_receipt_sent"))["count"] == 1

@@ -4,10 +4,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from chat import services
 from chat.models import ChatMessage, Conversation
 from core.errors import ClientError
+from realtime.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +105,18 @@ def test_the_unread_count_frames_carry_each_receivers_total_after_the_batch(peop
     counts = [(push.user_id, push.frame["unread_count"], push.frame["total_unread"])
               for push in pushed if push.frame["type"] == "unread_count"]
     assert counts == [(bob, 2, 3), (alice, 1, 1)]
+
+
+def test_a_batch_records_its_events_in_one_statement(people):
+    """The chat stream costs a batch one statement, whatever its size: each message is an event
+    for its receiver and its sender, and each receiver's unread count one more. (The receivers
+    have no socket here, so each also gets a chat notification, an event of the notification
+    stream, recorded with it.)"""
+    alice, bob, carol = people
+    with CaptureQueriesContext(connection) as queries:
+        services.send_messages(sends=[new(alice, bob, "one"), new(carol, bob, "two"), new(alice, carol, "three")])
+    assert len([query for query in queries if "event_stream" in query["sql"] and "{chat" in query["sql"]]) == 1
+    assert list(Event.objects.filter(user_id=bob, family="chat").order_by("seq").values_list("seq", "frame__type")) == [
+        (1, "message"), (2, "message"), (3, "unread_count"), (4, "unread_count")]
+    assert list(Event.objects.filter(user_id=alice, family="chat").order_by("seq").values_list("seq", "frame__type")) == [
+        (1, "message"), (2, "message")]

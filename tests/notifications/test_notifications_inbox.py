@@ -69,8 +69,9 @@ async def test_ws_dismiss_broadcasts_and_hides_the_notification(stack, make_user
 
     for tab in (tab1, tab2):
         update = await tab.expect("notification_update")
+        # Alice's first notification event (her notifications were made without one).
         assert update == {"type": "notification_update", "event": "dismissed", "notification_id": unread.pk,
-                          "unread_count": 1}
+                          "unread_count": 1, "seq": 1}
     assert refreshed(unread).is_dismissed and refreshed(unread).dismissed_at is not None
     listed = alice.rest(stack).get(API).json()
     assert [n["id"] for n in listed["results"]] == [other.pk]

@@ -33,8 +33,15 @@ NOTIFICATION = {
 
 # (socket, builder, arguments): each builder, with its optional fields absent and present.
 CATALOGUE = [
-    (CHAT, frames.connection, {"user_id": 1}),
-    (NOTIFICATIONS, frames.connection, {"user_id": 1, "unread_count": 0}),
+    (CHAT, frames.connection, {"user_id": 1, "last_seq": 0}),
+    (NOTIFICATIONS, frames.connection, {"user_id": 1, "last_seq": 17, "unread_count": 0}),
+    (CHAT, frames.resumed, {"since": 3, "last_seq": 9}),
+    (NOTIFICATIONS, frames.resumed, {"since": 0, "last_seq": 0}),
+    (CHAT, frames.resync_required, {"since": 10, "oldest_seq": 1, "last_seq": 9}),
+    (NOTIFICATIONS, frames.resync_required, {"since": 0, "oldest_seq": 4, "last_seq": 9}),
+    (CHAT, frames.with_seq, {"frame": frames.message(MESSAGE), "seq": 12}),
+    (CHAT, frames.replayed, {"frame": frames.with_seq(frames.message(MESSAGE), 12)}),
+    (NOTIFICATIONS, frames.replayed, {"frame": frames.with_seq(frames.notification(NOTIFICATION), 3)}),
     (CHAT, frames.pong, {}),
     (NOTIFICATIONS, frames.pong, {}),
     (CHAT, frames.error, {"error": "receiver_id is required", "code": "validation_error"}),
@@ -101,7 +108,7 @@ def test_every_builder_is_checked_above():
 
 def test_optional_fields_are_left_out_rather_than_sent_as_null():
     assert "temp_id" not in frames.error("Receiver not found", code="not_found")
-    assert "unread_count" not in frames.connection(user_id=1)
+    assert "unread_count" not in frames.connection(user_id=1, last_seq=0)
     assert "last_seen" not in frames.online_status_changed(user_id=2, is_online=True)
     assert frames.online_status_changed(user_id=2, is_online=False)["last_seen"] is None
 

@@ -7,6 +7,7 @@ input is recording exactly what the sockets would have been sent.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -18,10 +19,21 @@ __all__ = ["Published", "Push", "committed", "published"]
 
 
 class Published(list):
-    """Every `Push` published, in order; stands in for the fan-out module's publisher."""
+    """Every `Push` published, in order; stands in for the fan-out module's publisher.
+
+    A durable frame's `seq`, which the event stream numbers (tests/realtime/test_stream.py), is
+    kept apart in `seqs` (None for an ephemeral frame), so that the apps' tests compare frames as
+    their services built them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seqs: list[int | None] = []
 
     def publish(self, pushes: list[Push]) -> None:
-        self.extend(pushes)
+        for push in pushes:
+            frame = dict(push.frame)
+            self.seqs.append(frame.pop("seq", None))
+            self.append(replace(push, frame=frame))
 
     def types(self) -> list[str]:
         return [push.frame["type"] for push in self]

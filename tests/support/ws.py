@@ -42,7 +42,7 @@ class WsClient:
 
     @classmethod
     async def connect(cls, base_url: str, path: str, token: str | None, **kwargs: Any) -> WsClient:
-        url = f"{base_url}{path}" + (f"?token={token}" if token is not None else "")
+        url = f"{base_url}{path}" + (f"{'&' if '?' in path else '?'}token={token}" if token is not None else "")
         connection = await websockets.connect(url, max_size=None, **kwargs)
         return cls(connection, path)
 

@@ -12,8 +12,12 @@
  *   5 s expiry), `false` after `typingIdleMs` without input or when the message is sent.
  * - Read and delivery receipts are idempotent and are kept until the socket is open.
  *
- * Events: every server frame by its `type` (plus `frame` for all of them), `status`, `connected`,
- * `closed`, `outbox` (the entries waiting for `message_sent`), `send_failed` ({entry, error}).
+ * - Events of the stream (`seq`) are passed on in order, once, and every reconnect resumes from the
+ *   last one (`ReconnectingSocket`).
+ *
+ * Events: every server frame by its `type` (plus `frame` for all of them), `status`, `connected`
+ * (frame, {resuming}), `closed`, `outbox` (the entries waiting for `message_sent`), `send_failed`
+ * ({entry, error}).
  */
 import { Emitter } from "./emitter.js";
 import { newTempId, RecentSet, toId } from "./ids.js";
@@ -42,7 +46,7 @@ export class ChatClient extends Emitter {
     this.userId = null;
     this.resendTimer = null;
     this.socket.on("frame", (frame) => this.handle(frame));
-    this.socket.on("connected", (frame) => this.onConnected(frame));
+    this.socket.on("connected", (frame, info) => this.onConnected(frame, info));
     this.socket.on("status", (status) => this.emit("status", status));
     this.socket.on("closed", (event) => this.onClosed(event));
   }
@@ -169,7 +173,7 @@ export class ChatClient extends Emitter {
 
   // Receiving -----------------------------------------------------------------------------
 
-  onConnected(frame) {
+  onConnected(frame, info) {
     this.userId = frame.user_id;
     // Whatever was in flight on the old connection may never have arrived.
     this.flush({ force: true });
@@ -178,7 +182,7 @@ export class ChatClient extends Emitter {
     for (const receipt of receipts) this.socket.send(receipt);
     clearInterval(this.resendTimer);
     this.resendTimer = setInterval(() => this.flush(), Math.max(1000, this.options.resendAfterMs / 2));
-    this.emit("connected", frame);
+    this.emit("connected", frame, info);
   }
 
   onClosed(event) {
@@ -196,6 +200,8 @@ export class ChatClient extends Emitter {
       case "connection":
         return;
       case "message":
+        // Our own send, replayed by a resume in place of the `message_sent` this socket missed.
+        if (frame.sender_id === this.userId && this.outbox.has(frame.temp_id)) return this.onMessageSent(frame);
         if (this.seen.add(frame.id)) this.emit("message", frame);
         return;
       case "message_sent":

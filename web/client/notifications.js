@@ -4,7 +4,11 @@
  * `notification` frames are de-duplicated by the notification's id. Commands given while the
  * socket is down (all idempotent) are sent once it is open again.
  *
- * Events: every server frame by its `type` (plus `frame`), `status`, `connected`, `closed`.
+ * Events of the stream (`seq`) are passed on in order, once, and every reconnect resumes from the
+ * last one (`ReconnectingSocket`).
+ *
+ * Events: every server frame by its `type` (plus `frame`), `status`, `connected` (frame,
+ * {resuming}), `closed`.
  */
 import { Emitter } from "./emitter.js";
 import { RecentSet, toId } from "./ids.js";
@@ -16,7 +20,7 @@ export class NotificationClient extends Emitter {
     this.socket = new ReconnectingSocket({ ...socketOptions, path: "/ws/notifications/" });
     this.waiting = new Map();
     this.seen = new RecentSet();
-    this.socket.on("connected", (frame) => this.onConnected(frame));
+    this.socket.on("connected", (frame, info) => this.onConnected(frame, info));
     this.socket.on("frame", (frame) => this.handle(frame));
     this.socket.on("status", (status) => this.emit("status", status));
     this.socket.on("closed", (event) => this.emit("closed", event));
@@ -61,11 +65,11 @@ export class NotificationClient extends Emitter {
     if (!this.socket.send(frame)) this.waiting.set(key, frame);
   }
 
-  onConnected(frame) {
+  onConnected(frame, info) {
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const command of waiting) this.socket.send(command);
-    this.emit("connected", frame);
+    this.emit("connected", frame, info);
   }
 
   handle(frame) {

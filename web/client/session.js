@@ -24,10 +24,14 @@ export class ChatSession {
   wire() {
     const { client, chat, typing, presence } = this;
     client.on("status", (status) => chat.set({ status }));
-    client.on("connected", (frame) => {
+    client.on("connected", (frame, { resuming } = {}) => {
       chat.set({ userId: frame.user_id });
-      this.resync();
+      // A resumed stream brings what was missed; otherwise (the first connect) load it. Presence
+      // is not in the stream: the conversations (with it) are refreshed either way.
+      if (resuming) this.refreshConversations().catch(() => {});
+      else this.resync();
     });
+    client.on("resync_required", () => this.resync());
     client.on("closed", () => typing.clearAll());
     const applyMessage = (frame) => {
       const known = chat.state.conversations.some((c) => c.conversation_id === frame.conversation_id);
@@ -75,7 +79,7 @@ export class ChatSession {
     this.typing.clearAll();
   }
 
-  /** After every (re)connect: counts, presence and the open histories may have moved meanwhile. */
+  /** The state over REST: on the first connect, and when the stream cannot be resumed. */
   async resync() {
     await Promise.allSettled([
       this.refreshConversations(),
@@ -160,6 +164,7 @@ export class NotificationSession {
     this.store = new NotificationStore();
     this.client.on("status", (status) => this.store.set({ status }));
     this.client.on("frame", (frame) => this.store.apply(frame));
+    this.client.on("resync_required", () => this.refresh().catch((error) => this.store.set({ error: error.message })));
   }
 
   start() {

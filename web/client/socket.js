@@ -2,9 +2,15 @@
  * One WebSocket endpoint that stays connected: exponential backoff with jitter, a ping keepalive
  * that also detects dead connections, and the backend's close codes.
  *
+ * It also keeps the socket's place in its event stream (docs/websocket-api.md "Resume"): the
+ * newest `seq` seen (`lastSeq`). Every reconnect resumes from it (`?since=`), a frame whose `seq`
+ * was seen is dropped, and one that skips a `seq` asks the open socket to resume instead of being
+ * shown out of order. Pass `lastSeq` to resume a stream that an earlier page or process followed.
+ *
  * Events: `status` (see STATUS), `connected` (the server's `connection` frame, after every
- * (re)connect), `frame` (every server frame), one event per frame `type`, and `closed`
- * ({code, reason, willReconnect}).
+ * (re)connect; `resuming` says whether the missed events follow), `frame` (every server frame
+ * passed on), one event per frame `type` (`resync_required` means: reload the state over REST),
+ * and `closed` ({code, reason, willReconnect}).
  */
 import { Emitter } from "./emitter.js";
 
@@ -47,7 +53,9 @@ export function backoffDelay(attempt, { initialDelayMs, maxDelayMs, backoffFacto
 }
 
 export class ReconnectingSocket extends Emitter {
-  constructor({ baseUrl, path, token, WebSocket: Impl = globalThis.WebSocket, random = Math.random, ...options }) {
+  constructor({
+    baseUrl, path, token, lastSeq = null, WebSocket: Impl = globalThis.WebSocket, random = Math.random, ...options
+  }) {
     super();
     if (!Impl) throw new Error("No WebSocket implementation: pass one as the WebSocket option");
     if (!token) throw new Error("token is required");
@@ -61,6 +69,11 @@ export class ReconnectingSocket extends Emitter {
     this.reconnectTimer = null;
     this.pingTimer = null;
     this.deadlineTimer = null;
+    this.lastSeq = lastSeq;
+    // Whether this connection asked for the events missed since `lastSeq` (the URL's `since`).
+    this.resuming = false;
+    // Whether a `resume` frame is waiting for its `resumed` (or `resync_required`).
+    this.resumeAsked = false;
   }
 
   get isOpen() {
@@ -72,7 +85,9 @@ export class ReconnectingSocket extends Emitter {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     this.setStatus(this.attempt === 0 ? STATUS.CONNECTING : STATUS.RECONNECTING);
-    const ws = new this.WebSocket(this.url);
+    this.resuming = this.lastSeq !== null;
+    this.resumeAsked = false;
+    const ws = new this.WebSocket(this.resuming ? `${this.url}&since=${this.lastSeq}` : this.url);
     this.ws = ws;
     ws.onmessage = (event) => this.receive(event.data);
     ws.onclose = (event) => this.closed(ws, event.code, event.reason);
@@ -122,12 +137,36 @@ export class ReconnectingSocket extends Emitter {
     this.armDeadline();
     if (frame.type === "connection") {
       this.attempt = 0;
+      if (this.lastSeq === null && Number.isInteger(frame.last_seq)) this.lastSeq = frame.last_seq;
       this.setStatus(STATUS.OPEN);
       this.startKeepalive();
-      this.emit("connected", frame);
+      this.emit("connected", frame, { resuming: this.resuming });
     }
+    if (!this.inStreamOrder(frame)) return;
     this.emit("frame", frame);
     if (typeof frame.type === "string") this.emit(frame.type, frame);
+  }
+
+  /** Whether a frame is passed on: an event (`seq`) must follow the last one seen. */
+  inStreamOrder(frame) {
+    if (frame.type === "resumed") this.resumeAsked = false;
+    if (frame.type === "resync_required") {
+      this.resumeAsked = false;
+      this.lastSeq = frame.last_seq;
+    }
+    if (!Number.isInteger(frame.seq)) return true;
+    if (this.lastSeq === null || frame.seq === this.lastSeq + 1) {
+      this.lastSeq = frame.seq;
+      return true;
+    }
+    if (frame.seq > this.lastSeq) this.resume();
+    return false;
+  }
+
+  /** Asks the open socket for every event after the last one seen (once until it is answered). */
+  resume() {
+    if (this.resumeAsked || this.lastSeq === null) return;
+    this.resumeAsked = this.send({ type: "resume", since: this.lastSeq });
   }
 
   closed(ws, code, reason) {

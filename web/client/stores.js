@@ -198,9 +198,9 @@ export class NotificationStore extends Store {
     this.set({ notifications, available: true });
   }
 
-  add(notification) {
+  add(notification, { counted = false } = {}) {
     if (this.state.notifications.some((n) => n.id === notification.id)) return;
-    const unreadCount = this.state.unreadCount + (notification.is_read ? 0 : 1);
+    const unreadCount = this.state.unreadCount + (notification.is_read || counted ? 0 : 1);
     this.set({ notifications: [notification, ...this.state.notifications], unreadCount });
   }
 
@@ -222,7 +222,8 @@ export class NotificationStore extends Store {
       case "connection":
         return this.setCount(frame.unread_count);
       case "notification":
-        return this.add(frame.notification);
+        // A replayed one is older than the `connection` frame's count, which includes it already.
+        return this.add(frame.notification, { counted: frame.replayed === true });
       case "notification_read":
         this.markRead(frame.notification_id);
         return this.setCount(frame.unread_count);

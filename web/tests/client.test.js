@@ -144,7 +144,8 @@ describe("chat client", () => {
     await eventually(() => frames.message.length === 2, { what: "two messages" });
     await sleep(300);
     assert.equal(frames.message.length, 2);
-    assert.equal(frames.frame.filter((f) => f.type === "message").length, 4, "each frame did arrive twice");
+    // Each frame did arrive twice; the repeat carried a `seq` already seen and went no further.
+    assert.equal(frames.frame.filter((f) => f.type === "message").length, 2);
   });
 
   test("pending messages are replayed on connect, and the sender gets delivery receipts", async () => {
@@ -235,6 +236,48 @@ describe("chat client", () => {
     await eventually(() => events.connected.length === 2, { what: "the reconnect" });
     assert.ok(Date.now() - dropped >= 100, "waited at least half the first backoff step");
     assert.deepEqual(events.status.slice(-2), [STATUS.RECONNECTING, STATUS.OPEN]);
+  });
+
+  test("a reconnect resumes from the last seq: what happened meanwhile arrives once, in order", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const tap = makeTap();
+    const b = chatClient(bob, { WebSocket: tap.WebSocket, initialDelayMs: 1500 });
+    const connection = await connected(b);
+    const got = record(b, "frame");
+    const a = chatClient(alice);
+    await connected(a);
+    tap.sockets[0].close();
+    await eventually(() => b.status === STATUS.RECONNECTING, { what: "the drop" });
+    const sent = [];
+    for (const text of ["while away 1", "while away 2"]) sent.push((await a.sendMessage(bob.id, text).sent).id);
+
+    await eventually(() => got.frame.some((f) => f.type === "resumed"), { what: "the resume" });
+    assert.ok(tap.sockets[1].url.endsWith(`&since=${connection.last_seq}`), tap.sockets[1].url);
+    const events = got.frame.filter((f) => Number.isInteger(f.seq));
+    assert.deepEqual(events.map((f) => f.seq), events.map((_, index) => connection.last_seq + 1 + index));
+    assert.deepEqual(events.filter((f) => f.type === "message").map((f) => f.id), sent);
+    assert.ok(events.every((f) => f.replayed), "both came from the stream");
+  });
+
+  test("a live frame that skips a seq makes the open socket resume; nothing is shown out of order", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const tap = makeTap();
+    const b = chatClient(bob, { WebSocket: tap.WebSocket });
+    await connected(b);
+    const got = record(b, "message");
+    const a = chatClient(alice);
+    await connected(a);
+    tap.muteIncoming = true; // the first message (and its unread count) are lost on the way
+    const first = await a.sendMessage(bob.id, "lost on the way").sent;
+    await sleep(300);
+    tap.muteIncoming = false;
+    const second = await a.sendMessage(bob.id, "reveals the hole").sent;
+
+    await eventually(() => got.message.length === 2, { what: "both messages" });
+    assert.deepEqual(got.message.map((m) => m.id), [first.id, second.id]);
+    assert.deepEqual(tap.sentOf("resume").length, 1);
+    // The second message's unread count follows it.
+    await eventually(() => b.socket.lastSeq === got.message[1].seq + 1, { what: "the last unread count" });
   });
 
   test("a bad token closes with 4001 and the client does not retry", async () => {

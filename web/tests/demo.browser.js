@@ -23,7 +23,7 @@ const HELLO = "Hello Bob 👋 family 👨‍👩‍👧‍👦 thumbs 👍🏽 f
 const REPLY = "Hi Alice 😀 got it ✅";
 const NOTIFICATION_TITLE = process.env.E2E_NOTIFICATION_TITLE ?? "Timetable published";
 
-const [alice, bob] = USERS;
+const [alice, bob, carol] = USERS;
 mkdirSync(SCREENSHOTS, { recursive: true });
 
 function step(text) {
@@ -65,6 +65,7 @@ async function main() {
       pages.push(page);
     }
     const [alicePage, bobPage] = pages;
+    const bobsNetwork = await cuttableNetwork(bobPage);
 
     await alicePage.goto(BASE_URL);
     await alicePage.waitForSelector("#login-view:not([hidden])", WAIT);
@@ -137,10 +138,81 @@ async function main() {
 
     await checkAttachments(alicePage, bobPage);
     await shoot(bobPage, "07-bob-chat");
+    await networkDrop(alicePage, bobPage, bobsNetwork);
     assert.deepEqual(errors, [], "no script errors on either page");
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Routes a page's sockets through the test, which can cut them: while cut, open sockets are
+ * closed and new ones are refused, as on a train going through a tunnel.
+ */
+async function cuttableNetwork(page) {
+  const network = { cut: false, routes: new Set() };
+  await page.routeWebSocket(/\/ws\//, (route) => {
+    if (network.cut) {
+      route.close({ code: 1001, reason: "no network" });
+      return;
+    }
+    route.connectToServer();
+    network.routes.add(route);
+  });
+  network.drop = () => {
+    network.cut = true;
+    for (const route of network.routes) route.close({ code: 1001, reason: "no network" });
+    network.routes.clear();
+  };
+  network.restore = () => {
+    network.cut = false;
+  };
+  return network;
+}
+
+/**
+ * Bob's network drops. Meanwhile alice reads his last message, writes twice and he gets a
+ * notification; back online, his page shows all of it (the read ticks, both messages, the bell
+ * badge), each once: the sockets resumed their event streams.
+ */
+async function networkDrop(alicePage, bobPage, bobsNetwork) {
+  await startChatWith(alicePage, carol); // alice looks elsewhere: bob's next message stays unread
+  await bobPage.fill("#text", "before the tunnel 🚇");
+  await bobPage.press("#text", "Enter");
+  const bobsTunnelMessage = `${myMessage("before the tunnel")} .tick`;
+  await bobPage.waitForSelector(`${bobsTunnelMessage}[data-status="delivered"]`, WAIT);
+
+  bobsNetwork.drop();
+  await bobPage.waitForSelector('#connection:not([data-status="open"])', WAIT);
+  await alicePage.click(`.conversation[data-user-id="${bob.id}"]`);
+  await alicePage.waitForSelector(theirMessage("before the tunnel"), WAIT);
+  for (const text of ["while you were in the tunnel 1", "while you were in the tunnel 2"]) {
+    await alicePage.fill("#text", text);
+    await alicePage.press("#text", "Enter");
+    await alicePage.waitForSelector(`${myMessage(text)}[data-message-id]`, WAIT);
+  }
+  console.log(`@@notify ${bob.id}`);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // the notification is stored meanwhile
+  assert.equal(await bobPage.isVisible(theirMessage("in the tunnel 1")), false, "bob is really offline");
+  step("bob's network dropped; alice read his message, wrote twice, and he got a notification meanwhile");
+
+  bobsNetwork.restore();
+  await bobPage.waitForSelector('#connection[data-status="open"]', WAIT);
+  await bobPage.waitForSelector(theirMessage("in the tunnel 2"), WAIT);
+  await bobPage.waitForSelector(`${bobsTunnelMessage}[data-status="read"]`, WAIT);
+  await bobPage.waitForSelector("#bell-count:not([hidden])", WAIT);
+  await bobPage.waitForSelector(`.notification:has-text("${NOTIFICATION_TITLE}")`, { state: "attached", ...WAIT });
+  assert.equal(await bobPage.textContent("#bell-count"), "1", "counted once: the replay is in the connection's count");
+  for (const text of ["in the tunnel 1", "in the tunnel 2"]) {
+    assert.equal(await bobPage.locator(theirMessage(text)).count(), 1, `"${text}" is shown once`);
+  }
+  assert.equal(await bobPage.locator(myMessage("before the tunnel")).count(), 1);
+  await bobPage.click("#bell");
+  await bobPage.waitForSelector(`.notification:has-text("${NOTIFICATION_TITLE}")`, WAIT);
+  assert.equal(await bobPage.locator(`.notification:has-text("${NOTIFICATION_TITLE}")`).count(), 1);
+  await shoot(bobPage, "08-bob-after-the-network-drop");
+  await bobPage.keyboard.press("Escape");
+  step("back online, bob's page shows the read tick, both messages once and the notification badge");
 }
 
 /** Uploads work when the server has them; otherwise the page says so and disables the button. */

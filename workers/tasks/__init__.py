@@ -1,2 +1,2 @@
 """Every Celery task of the project. Each takes ids, looks things up and calls one service."""
-from workers.tasks import chat, notifications, presence  # noqa: F401
+from workers.tasks import chat, notifications, presence, realtime  # noqa: F401
