@@ -110,3 +110,54 @@ async def test_an_event_lost_on_the_live_path_reaches_the_open_socket_anyway(fau
     print(f"\nlost on the live path: Bob's open socket got every event anyway, seq 1..{seqs[-1]}")
     await bob_chat.close()
     await alice_chat.close()
+
+
+def chat_seqs(socket: WsClient) -> list[int]:
+    return [frame["seq"] for frame in socket.frames if "seq" in frame]
+
+
+async def test_a_cut_subscription_loses_nothing_on_the_open_socket(fault_stack, make_user):
+    """Redis drops the server's pub/sub connection; redis-py makes it again by itself, and what
+    was published meanwhile is gone from the live path. Bob's socket stays open and ends with
+    every event, in order."""
+    alice, bob = make_user("Alice"), make_user("Bob")
+    fault_stack.worker()
+    server = fault_stack.server(WS_STREAM_CHECK_SECONDS="1")
+    bob_chat = await connect(server.ws_url, bob.token)
+
+    killed = fault_stack.redis.client().client_kill_filter(_type="pubsub")
+    for number in range(3):
+        answer = await asyncio.to_thread(alice.rest(server).post, f"{API}chats/", {
+            "receiver_id": bob.id, "message": f"through the cut {number}", "temp_id": f"cut{number}"})
+        assert answer.status_code in (201, 202), answer.text
+    expected = await sync_to_async(lambda: [seq for seq, _ in stored_events(bob.id, "chat", 0)])()
+    await wait_for(lambda: chat_seqs(bob_chat)[-len(expected):] == expected, timeout=30,
+                   what="every event on the open socket")
+
+    assert chat_seqs(bob_chat) == list(range(1, len(chat_seqs(bob_chat)) + 1))
+    assert len(expected) == 6 and bob_chat.close_code is None
+    print(f"\npub/sub cut ({killed} connections killed): Bob's open socket has all {len(expected)} events, in order")
+    await bob_chat.close()
+
+
+async def test_after_a_redis_restart_a_resume_gets_what_the_socket_missed(fault_stack, make_user):
+    alice, bob = make_user("Alice"), make_user("Bob")
+    fault_stack.worker()
+    server = fault_stack.server()
+    bob_chat = await connect(server.ws_url, bob.token)
+    since = bob_chat.frames[0]["last_seq"]
+    await asyncio.sleep(1)  # the socket's setup (its pending replay) has been handed over
+
+    await asyncio.to_thread(fault_stack.redis.restart, down_for=1.0)
+    await wait_for(lambda: bob_chat.close_code is not None, timeout=30, what="the 1012 close")
+    assert bob_chat.close_code == 1012
+    for number in range(2):
+        answer = await asyncio.to_thread(alice.rest(server).post, f"{API}chats/", {
+            "receiver_id": bob.id, "message": f"after the restart {number}", "temp_id": f"r{number}"})
+        assert answer.status_code == 201, answer.text
+
+    missed = await resume(server, bob, CHAT, since)
+    assert [(event["seq"], event["type"]) for event in missed] == stored_events(bob.id, "chat", since)
+    assert [event["message"] for event in missed if event["type"] == "message"] == [
+        "after the restart 0", "after the restart 1"]
+    await bob_chat.close()
