@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import redis
 import requests
+from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.test import Client as DjangoTestClient
 from django.urls import Resolver404, resolve
@@ -53,9 +54,14 @@ def stack(django_db_setup, django_db_blocker):
 
 def close_other_sessions() -> None:
     """Lets pytest-django drop the test database: killed processes' backends linger briefly, and
-    async tests hold connections of their own (Django keeps one per async context)."""
-    from django.db import connection
+    async tests hold connections of their own (Django keeps one per async context).
 
+    The thread that runs async tests' `sync_to_async` calls keeps its connection from test to
+    test; it is closed too, so that the next test there opens a live one instead of failing on
+    the terminated one ("the connection is closed")."""
+    from django.db import connection, connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

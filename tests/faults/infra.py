@@ -5,6 +5,7 @@ be disturbed, so every fault is injected into an instance that only this test kn
 """
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import shutil
@@ -135,3 +136,42 @@ class PrivatePostgres:
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class FreezableProxy:
+    """A TCP proxy between clients and a server whose network can go dead: while frozen, bytes in
+    either direction are lost, and no connection is closed or refused, as when a mobile network
+    goes silent. Each side keeps writing into its socket as if the other were there."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.frozen = False
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    async def _connect(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer),
+                             return_exceptions=True)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                if self.frozen:
+                    continue  # into the void
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()

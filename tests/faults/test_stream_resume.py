@@ -15,6 +15,7 @@ from notifications.models import InAppNotification
 from realtime import frames, stream
 from realtime.models import Event
 from tests.faults.clients import connect, wait_for
+from tests.faults.infra import FreezableProxy
 from tests.support.ws import WsClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -161,3 +162,35 @@ async def test_after_a_redis_restart_a_resume_gets_what_the_socket_missed(fault_
     assert [event["message"] for event in missed if event["type"] == "message"] == [
         "after the restart 0", "after the restart 1"]
     await bob_chat.close()
+
+
+async def test_events_written_into_a_dead_network_are_resumed_after_it(fault_stack, make_user):
+    """Bob's network goes silent without a close: the server writes Alice's message into the dead
+    connection and marks it delivered. Bob's client gives the connection up (as the JS client does
+    when its pings go unanswered), reconnects and resumes: the message, its count and the rest."""
+    alice, bob = make_user("Alice"), make_user("Bob")
+    fault_stack.worker()
+    server = fault_stack.server()
+    network = FreezableProxy(server.port)
+    await network.start()
+    bob_chat = await connect(network.ws_url, bob.token)
+    since = bob_chat.frames[0]["last_seq"]
+    await asyncio.sleep(1)  # the socket's setup (its pending replay) has been handed over
+
+    network.frozen = True
+    answers = []
+    for number in range(2):
+        answer = await asyncio.to_thread(alice.rest(server).post, f"{API}chats/", {
+            "receiver_id": bob.id, "message": f"into the void {number}", "temp_id": f"v{number}"})
+        answers.append(answer.json()["id"])
+    await wait_for(lambda: ChatMessage.objects.filter(pk__in=answers, delivered_at__isnull=False).count() == 2,
+                   timeout=30, what="the server to have written both into the dead connection")
+    assert not [frame for frame in bob_chat.frames if frame.get("type") == "message"]
+    bob_chat.connection.transport.abort()  # the client gives the silent connection up
+
+    missed = await resume(server, bob, CHAT, since)
+
+    assert [(event["seq"], event["type"]) for event in missed] == stored_events(bob.id, "chat", since)
+    assert [event["id"] for event in missed if event["type"] == "message"] == answers
+    print(f"\ndead network: both messages were marked delivered into it; the resume brought {len(missed)} events")
+    await network.stop()
