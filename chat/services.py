@@ -342,10 +342,17 @@ def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> list[int]:
 
 
 def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]]) -> list[int]:
-    """`mark_delivered` for several receivers at once, in one statement (so no transaction)."""
+    """`mark_delivered` for several receivers at once, in one statement; the senders' receipts are
+    events of their streams, recorded in the same transaction (a receipt whose update committed
+    alone would never be recorded: a retry changes no row)."""
     pairs = [(receiver_id, message_id) for receiver_id, message_ids in receipts.items() for message_id in message_ids]
     if not pairs:
         return []
+    with transaction.atomic():
+        return _mark_delivered_pairs(pairs)
+
+
+def _mark_delivered_pairs(pairs: list[tuple[int, int]]) -> list[int]:
     delivered_at = timezone.now()
     changed = _update_returning(
         "UPDATE chat_message AS m SET delivered_at = %s"
@@ -416,12 +423,14 @@ def mark_read(
         )
         conversations = _uncount_read_messages(reader_id=reader_id, changed=changed)
         pending.forget_on_commit((reader_id, row.id) for row in changed)
+        # Chat streams before the notification stream, as a send records them: two transactions
+        # that take the same heads in opposite orders would deadlock.
+        _push_read(reader_id=reader_id, read_at=read_at, changed=changed, conversations=conversations)
         for conversation in conversations:
             notification_services.mark_read_by_object(
                 user_id=reader_id, related_object_type=chat_notifications.CHAT_CONVERSATION,
                 related_object_id=conversation.pk,
             )
-        _push_read(reader_id=reader_id, read_at=read_at, changed=changed, conversations=conversations)
         if reply_channel:
             push_on_commit([Push(frame=frames.read_receipt_sent(len(changed)), channel=reply_channel)])
     return ReadResult(count=len(changed), read_at=read_at)

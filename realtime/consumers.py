@@ -86,7 +86,8 @@ class RealtimeConsumer(AsyncConsumer):
             return
         self.authenticated = True
         self.ping_limit = ratelimit.LocalWindow(settings.WS_RATE_LIMITS["other"])
-        self.stream = SocketStream(user_id=self.user_id, family=self.family, write=self.write_pushed)
+        self.stream = SocketStream(user_id=self.user_id, family=self.family, write=self.write_pushed,
+                                   written_already=self.after_push_of_repeat)
         await self.send_frame(await self.connection_frame(last_seq=await self.stream.open()))
         self.resumed_on_connect = await self.resume_on_connect()
         await self.on_connected()
@@ -220,6 +221,11 @@ class RealtimeConsumer(AsyncConsumer):
         if not self.authenticated or self.is_repeat(frame):
             return
         await self.send_frame(frame)
+        await self.after_push(frame, reply_to=reply_to)
+
+    async def after_push_of_repeat(self, frame: frames.Frame, reply_to: str | None) -> None:
+        """A live frame whose event this socket got from the table first: not written again, but
+        what follows its writing (the answer to a send) is due all the same."""
         await self.after_push(frame, reply_to=reply_to)
 
     def is_repeat(self, frame: dict) -> bool:

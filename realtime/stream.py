@@ -55,7 +55,7 @@ WITH heads AS (
     RETURNING user_id, family, last_seq
 ), recorded AS (
     INSERT INTO event_stream (user_id, family, seq, frame, created_at)
-    SELECT new.user_id, new.family, heads.last_seq - new.back, new.frame::jsonb, now()
+    SELECT new.user_id, new.family, heads.last_seq - new.back, new.frame::jsonb, clock_timestamp()
     FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[]) AS new(user_id, family, back, frame)
     JOIN heads USING (user_id, family)
 )
@@ -66,7 +66,9 @@ SELECT user_id, family, last_seq FROM heads
 def record(events: list[tuple[int, str, frames.Frame]]) -> list[int]:
     """Numbers and stores (user_id, family, frame) events in the current transaction, in one
     statement; returns each one's `seq`. Heads are locked in (user, family) order, so two
-    transactions that both touch two users wait for each other instead of deadlocking."""
+    transactions that both touch two users wait for each other instead of deadlocking. An
+    event's `created_at` is the statement's clock, taken under its head's lock: it grows with
+    `seq`, so pruning by age never leaves a hole inside what a stream keeps."""
     if not events:
         return []
     counts: dict[tuple[int, str], int] = {}
@@ -177,14 +179,17 @@ class SocketStream:
     it wrote. Live events are written in `seq` order, each once; a resume replays from the table.
 
     `write(frame, context)` writes a frame to the socket (`context` is what the live push carried
-    with it, None for a frame read from the table). Calls are serialised by a lock, because the
-    gap timer runs beside the consumer's handlers.
+    with it, None for a frame read from the table); `written_already(frame, context)` is told of a
+    live frame whose event the socket got before (from the table), so that what its context asks
+    for (the answer to a send) still happens. Calls are serialised by a lock, because the gap
+    timer runs beside the consumer's handlers.
     """
 
-    def __init__(self, *, user_id: int, family: str, write: Write) -> None:
+    def __init__(self, *, user_id: int, family: str, write: Write, written_already: Write) -> None:
         self.user_id = user_id
         self.family = family
         self.write = write
+        self.written_already = written_already
         self.position = 0
         self.held: dict[int, tuple[frames.Frame, Any]] = {}
         self.lock = asyncio.Lock()
@@ -206,6 +211,8 @@ class SocketStream:
         async with self.lock:
             seq = frame["seq"]
             if seq <= self.position:
+                if context is not None:
+                    await self.written_already(frame, context)
                 return
             self.held[seq] = (frame, context)
             await self._write_held()

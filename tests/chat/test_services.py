@@ -19,7 +19,7 @@ from core.redis import sync_client
 from core.timestamps import iso_z
 from notifications.models import InAppNotification
 from presence import services as presence_services
-from realtime import frames
+from realtime import frames, stream
 from realtime.models import Event
 from tests.factories import (
     make_attachment,
@@ -359,13 +359,14 @@ def test_reading_by_ids_marks_only_the_readers_unread_messages_and_keeps_every_c
         (True, result.read_at), (True, result.read_at), (False, None), (False, None)]
     assert (rows[first.pk].delivered_at, rows[second.pk].delivered_at) == (result.read_at, delivered_at)
     assert InAppNotification.objects.get(pk=chat_notification.pk).is_read
-    assert published.types() == ["notification_update", "read_receipt", "read_receipt", "unread_count",
+    # The chat streams' events first, then the notification stream's (the order a send takes them in).
+    assert published.types() == ["read_receipt", "read_receipt", "unread_count", "notification_update",
                                  "read_receipt_sent"]
-    assert by_message(published[1:3]) == [
+    assert by_message(published[0:2]) == [
         Push(frame={"type": "read_receipt", "message_id": message.pk, "conversation_id": message.conversation_id,
                     "reader_id": bob.pk, "reader_name": "Bob Builder", "read_at": read_at}, user_id=alice.pk)
         for message in (first, second)]
-    assert published[3:] == [
+    assert [published[2], published[4]] == [
         Push(frame={"type": "unread_count", "total_unread": 2, "conversation_id": first.conversation_id,
                     "unread_count": 1}, user_id=bob.pk),
         Push(frame={"type": "read_receipt_sent", "count": 2}, channel=SOCKET),
@@ -424,3 +425,21 @@ def test_typing_keeps_one_row_per_typist_and_partner_with_the_latest_state(alice
     assert (stopped.is_typing, stopped.conversation_id) == (False, conversation.pk)
     assert stopped.last_activity_at >= started.last_activity_at
     assert (rows[(bob.pk, alice.pk)].is_typing, rows[(bob.pk, alice.pk)].conversation_id) == (True, conversation.pk)
+
+
+def test_a_delivery_whose_receipt_cannot_be_recorded_is_not_stored_either(alice, bob, monkeypatch):
+    """The receipt is an event of the sender's stream: a delivery that committed without it would
+    never be recorded, since a retry finds the message delivered already."""
+    message, = services.send_messages(sends=[send(alice, bob, "Hello Bob")])
+
+    def unavailable(events):
+        raise DatabaseError("the event stream could not be written")
+
+    monkeypatch.setattr(stream, "record", unavailable)
+    with pytest.raises(DatabaseError):
+        services.mark_delivered(receiver_id=bob.pk, message_ids=[message.pk])
+    monkeypatch.undo()
+
+    assert stored(message.pk).delivered_at is None
+    assert services.mark_delivered(receiver_id=bob.pk, message_ids=[message.pk]) == [message.pk]
+    assert Event.objects.filter(user_id=alice.pk, frame__type="delivery_receipt").count() == 1

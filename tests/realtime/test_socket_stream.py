@@ -16,9 +16,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class Socket:
     def __init__(self) -> None:
         self.written: list[tuple[frames.Frame, object]] = []
+        self.written_already: list[tuple[frames.Frame, object]] = []
 
     async def write(self, frame: frames.Frame, context: object) -> None:
         self.written.append((frame, context))
+
+    async def repeat(self, frame: frames.Frame, context: object) -> None:
+        self.written_already.append((frame, context))
 
     def seqs(self) -> list[int]:
         return [frame["seq"] for frame, _ in self.written if "seq" in frame]
@@ -36,7 +40,8 @@ async def record(user_id: int, count: int) -> list[frames.Frame]:
 
 async def opened(user_id: int) -> tuple[stream.SocketStream, Socket]:
     socket = Socket()
-    socket_stream = stream.SocketStream(user_id=user_id, family="chat", write=socket.write)
+    socket_stream = stream.SocketStream(user_id=user_id, family="chat", write=socket.write,
+                                        written_already=socket.repeat)
     await socket_stream.open()
     return socket_stream, socket
 
@@ -124,3 +129,17 @@ async def test_the_periodic_check_writes_what_was_committed_by_the_previous_chec
     (third,) = await record(user.pk, 1)
     await socket_stream.live(third, None)
     assert await socket_stream.catch_up(3) == 0 and socket.seqs() == [1, 2, 3]
+
+
+async def test_a_live_reply_whose_event_came_from_the_table_first_is_still_answered():
+    """The sending socket resumed (or filled a hole) before its `message_sent` arrived live: the
+    frame is not written twice, but its context (the send it answers) is handed on."""
+    user = await sync_to_async(factories.make_user)()
+    socket_stream, socket = await opened(user.pk)
+    (event,) = await record(user.pk, 1)
+    assert await socket_stream.resume(0)
+
+    await socket_stream.live(frames.as_reply(event, "message_sent"), "t:draft-1")
+    await socket_stream.live(event, None)
+
+    assert socket.seqs() == [1] and socket.written_already == [(frames.as_reply(event, "message_sent"), "t:draft-1")]

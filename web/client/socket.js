@@ -149,7 +149,8 @@ export class ReconnectingSocket extends Emitter {
 
   /** Whether a frame is passed on: an event (`seq`) must follow the last one seen. */
   inStreamOrder(frame) {
-    if (frame.type === "resumed") this.resumeAsked = false;
+    // An error may answer the `resume` (rate_limited, server_error): the next hole asks again.
+    if (frame.type === "resumed" || (frame.type === "error" && frame.temp_id == null)) this.resumeAsked = false;
     if (frame.type === "resync_required") {
       this.resumeAsked = false;
       this.lastSeq = frame.last_seq;
