@@ -74,6 +74,7 @@ class ChatRun:
         self.rate: float = job["rate"]
         self.count = max(1, int(self.rate * job["duration"]))
         self.warmup: float = job.get("warmup", 0.0)
+        self.timeline: bool = job.get("timeline", False)
         self.pairs: list[list[int]] = job["pairs"]
         self.labels: list[str] = job.get("pair_labels") or ["all"] * len(self.pairs)
         self.tag: str = job["tag"]
@@ -160,7 +161,13 @@ class ChatRun:
             "ack_latency": summarize([x for x in self.ack_latency if not math.isnan(x)]),
             "generator_send_lag": summarize([x for x in self.send_lag if not math.isnan(x)]),
             "errors": self.errors,
+            **({"timeline": self.timeline_points()} if self.timeline else {}),
         }
+
+    def timeline_points(self) -> list[list[float | None]]:
+        """[scheduled send time in s from the first send, latency in ms or None if lost], per message."""
+        return [[round(k / self.rate, 4), None if math.isnan(self.latency[k]) else round(self.latency[k] * 1000, 3)]
+                for k in range(self.count)]
 
 
 async def run_chat(job: dict) -> dict:

@@ -251,14 +251,14 @@ class Bench:
         return targets
 
     def chat_job(self, stack: Stack, *, rate: float, duration: float, warmup: float, drain: float = 5.0,
-                 sockets: int | None = None, mixed: bool = False) -> dict:
+                 sockets: int | None = None, mixed: bool = False, timeline: bool = False) -> dict:
         targets = self.targets(stack, sockets or self.options.sockets, mixed=mixed)
         senders = min(self.options.senders, len(targets))
         pairs = [[index, index ^ 1] for index in range(senders)]
         labels = ["same" if targets[s]["server"] == targets[r]["server"] else "cross" for s, r in pairs]
         tag = secrets.token_hex(4)
         job = {"mode": "chat", "sockets": targets, "pairs": pairs, "pair_labels": labels, "rate": rate,
-               "duration": duration, "warmup": warmup, "drain": drain, "tag": tag}
+               "duration": duration, "warmup": warmup, "drain": drain, "tag": tag, "timeline": timeline}
         # CPU is counted from the moment every socket is open: connects are measured on their own.
         before: dict[str, float] = {}
         result = run_loadgen(job, self.env, timeout=duration + drain + 180,

@@ -61,3 +61,23 @@ def test_other_figures_are_sane(smoke_results):
     history = smoke_results["rest"]["history"]
     assert history["requests"] > 0 and set(history["statuses"]) == {"200"}
     assert {row["figure"] for row in smoke_results["table"]} >= {"p50 ms after warm-up", "KB per idle socket (RSS delta / sockets)"}
+
+
+@pytest.mark.timeout(600)
+def test_the_timeline_records_every_message_and_draws_it(tmp_path):
+    out, png = tmp_path / "timeline.json", tmp_path / "timeline.png"
+    command = [
+        sys.executable, "-m", "bench.timeline", "--smoke", "--duration=2", f"--database=erp_comm_bench_smoke_{SLOT}",
+        f"--redis-db={2 + 2 * SLOT}", f"--broker-db={2 + 2 * SLOT}", f"--prefix=benchsmoke{SLOT}", f"--out={out}",
+        "--png", str(png),
+    ]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    results = json.loads(out.read_text())
+    for app in ("chat", "relay"):
+        timeline = results[app]["timeline"]
+        assert len(timeline) == results[app]["sent"] > 0
+        assert all(latency is not None for _, latency in timeline)  # nothing lost
+        assert [at for at, _ in timeline] == sorted(at for at, _ in timeline)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "slowest messages" in completed.stdout
