@@ -13,7 +13,7 @@ from core.errors import TooLarge, ValidationFailed
 
 # The largest id PostgreSQL's bigint holds; anything above is a client error, not a 500.
 MAX_ID = 2**63 - 1
-MAX_SEQ = 2**63 - 1  # PostgreSQL's bigint
+MAX_SEQ = MAX_ID  # an event's number, a bigint too
 MAX_TEMP_ID_LENGTH = 64
 MAX_IDS_PER_FRAME = 500
 # What a form or a query string, where every value is text, says for a boolean.

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import orjson
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Min
 
 from core.errors import ClientError
 from realtime import frames
@@ -129,8 +129,8 @@ def heads(users: list[int]) -> dict[tuple[int, str], int]:
 
 def bounds(*, user_id: int, family: str) -> Bounds:
     newest = last_seq(user_id=user_id, family=family)
-    kept = Event.objects.filter(user_id=user_id, family=family).aggregate(oldest=Min("seq"), newest=Max("seq"))
-    return Bounds(oldest_seq=kept["oldest"] or newest + 1, last_seq=newest)
+    oldest = Event.objects.filter(user_id=user_id, family=family).aggregate(oldest=Min("seq"))["oldest"]
+    return Bounds(oldest_seq=oldest or newest + 1, last_seq=newest)
 
 
 def events_after(*, user_id: int, family: str, since: int, limit: int, up_to: int | None = None) -> list[frames.Frame]:
@@ -139,10 +139,6 @@ def events_after(*, user_id: int, family: str, since: int, limit: int, up_to: in
     if up_to is not None:
         events = events.filter(seq__lte=up_to)
     return [frames.with_seq(frame, seq) for seq, frame in events.order_by("seq").values_list("seq", "frame")[:limit]]
-
-
-def resync_required(*, since: int, stream: Bounds) -> frames.Frame:
-    return frames.resync_required(since=since, oldest_seq=stream.oldest_seq, last_seq=stream.last_seq)
 
 
 class ResyncRequired(ClientError):
@@ -238,7 +234,8 @@ class SocketStream:
         async with self.lock:
             stream = await socket_database(bounds)(user_id=self.user_id, family=self.family)
             if not stream.can_resume_from(since):
-                await self.write(resync_required(since=since, stream=stream), None)
+                await self.write(frames.resync_required(since=since, oldest_seq=stream.oldest_seq,
+                                                        last_seq=stream.last_seq), None)
                 self.position = max(self.position, stream.last_seq)
                 await self._write_held()
                 return False
