@@ -1,4 +1,4 @@
-"""The load generator: a process of its own (uvloop), real sockets, an open-loop schedule.
+"""The load generator: a process of its own (plain asyncio, or uvloop), real sockets, an open-loop schedule.
 
 `python -m bench.loadgen` reads one JSON job on stdin and prints JSON results on stdout:
 
@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.stats import summarize
 
 OPEN_TIMEOUT_SECONDS = 60
-# uvloop's loop.time() ticks in whole milliseconds: too coarse for latencies of a few.
+# The loop's clock may tick in whole milliseconds (uvloop's does): too coarse for latencies of a few.
 clock = time.perf_counter
 
 
@@ -250,7 +250,8 @@ MODES = {"chat": run_chat, "idle": run_idle, "rest": run_rest}
 
 def main() -> None:
     job = orjson.loads(sys.stdin.readline())
-    result = uvloop.run(MODES[job["mode"]](job))
+    run = uvloop.run if job.get("client_loop", "uvloop") == "uvloop" else asyncio.run
+    result = run(MODES[job["mode"]](job))
     print(orjson.dumps(result).decode(), flush=True)
 
 

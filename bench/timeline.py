@@ -1,10 +1,10 @@
 """Where the tail comes from: every message's latency against its send time, over one long run.
 
-    python -m bench.timeline                      # 60 s at 200 msg/s, chat and relay
-    python -m bench.timeline --duration 60 --rate-per-sender 0.5 --png docs/latency-timeline-50.png
+    python -m bench.timeline                      # 60 s at 50 and at 200 msg/s, chat and relay
+    python -m bench.timeline --rates 400 --png-prefix var/timeline
 
-Runs the pipeline and the relay (bench/relay_app.py) once each, on fresh processes, the first
-seconds included, and draws both on one time axis (docs/latency-timeline.png by default) with
+Runs the pipeline and the relay (bench/relay_app.py) once each per rate, on fresh processes, the
+first seconds included, and draws both on one time axis (docs/latency-timeline-<rate>.png) with
 the moments of the server's periodic work marked (its socket watch's stream check and token
 re-check, counted from the first socket). Prints the slowest messages with their send times, and
 writes every point to `--out` (default `bench/results/<time>.json`). Same isolation and options
@@ -20,28 +20,34 @@ import orjson
 from bench.processes import ROOT
 from bench.run import Bench, log, parse_options
 
-DEFAULT_PNG = ROOT / "docs" / "latency-timeline.png"
+DEFAULT_PNG_PREFIX = ROOT / "docs" / "latency-timeline"
 SLOWEST_LISTED = 15
 # config/settings.py defaults: the socket watch's periodic work (realtime/watch.py).
 PERIODIC_WORK = {"stream check (WS_STREAM_CHECK_SECONDS)": 15.0, "token re-check (WS_TOKEN_RECHECK_SECONDS)": 30.0}
 
 
-def run(argv: list[str]) -> tuple[dict[str, dict], Path, Path]:
-    png = DEFAULT_PNG
-    if "--png" in argv:
-        at = argv.index("--png")
-        png, argv = Path(argv[at + 1]), argv[:at] + argv[at + 2:]
-    options = parse_options(["--duration", "60", "--warmup", "0", "--phases", "latency", *argv])
+def run(argv: list[str]) -> tuple[dict[str, dict[str, dict]], Path, Path]:
+    """{rate: {app: result}}, the PNGs' prefix and the JSON file."""
+    prefix = DEFAULT_PNG_PREFIX
+    if "--png-prefix" in argv:
+        at = argv.index("--png-prefix")
+        prefix, argv = Path(argv[at + 1]), argv[:at] + argv[at + 2:]
+    options = parse_options(["--duration", "60", "--warmup", "0", "--rates", "50,200", "--phases", "latency", *argv])
     bench = Bench(options)
     bench.prepare()
-    results = {}
-    for app in ("relay", "chat"):
-        with bench.stack(app) as stack:
-            results[app] = bench.chat_job(stack, rate=options.rate, duration=options.duration, warmup=0.0,
-                                          timeline=True)
-        log(f"timeline {app}: p50 {results[app]['latency']['p50']:.1f} p99 {results[app]['latency']['p99']:.1f} "
-            f"max {results[app]['latency']['max']:.1f} ms")
-    return results, png, options.out
+    results: dict[str, dict[str, dict]] = {}
+    for rate in options.rates:
+        for app in ("relay", "chat"):
+            with bench.stack(app) as stack:
+                result = bench.chat_job(stack, rate=rate, duration=options.duration, warmup=0.0, timeline=True)
+            results.setdefault(f"{rate:g}", {})[app] = result
+            log(f"timeline {rate:g}/s {app}: p50 {result['latency']['p50']:.1f} p99 {result['latency']['p99']:.1f} "
+                f"max {result['latency']['max']:.1f} ms, CPU {cpu_per_message(result):.2f} ms/message")
+    return results, prefix, options.out
+
+
+def cpu_per_message(result: dict) -> float:
+    return result["server_cpu_ms_per_message"] + result.get("worker_cpu_ms_per_message", 0.0)
 
 
 def slowest(points: list[list[float | None]]) -> list[tuple[float, float]]:
@@ -60,7 +66,7 @@ def plot(results: dict[str, dict], png: Path, rate: float) -> None:
         points = [(at, latency) for at, latency in results[app]["timeline"] if latency is not None]
         axis.scatter([at for at, _ in points], [latency for _, latency in points], s=2, color=colour,
                      label=f"{app}: p50 {results[app]['latency']['p50']:.1f}, p99 {results[app]['latency']['p99']:.1f}, "
-                           f"max {results[app]['latency']['max']:.0f} ms")
+                           f"max {results[app]['latency']['max']:.0f} ms; CPU {cpu_per_message(results[app]):.2f} ms/message")
     duration = max(at for at, _ in results["chat"]["timeline"])
     for (name, period), style in zip(PERIODIC_WORK.items(), (":", "--"), strict=True):
         marks = [period * n for n in range(1, int(duration // period) + 1)]
@@ -79,15 +85,17 @@ def plot(results: dict[str, dict], png: Path, rate: float) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     arguments = sys.argv[1:] if argv is None else argv
-    results, png, out = run(arguments)
+    results, prefix, out = run(arguments)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(orjson.dumps(results))
-    rate = results["chat"]["offered_rate"]
-    plot(results, png, rate)
-    for app in ("chat", "relay"):
-        print(f"\n{app}: slowest messages (send time s, latency ms)")
-        print(", ".join(f"{at:.2f}: {latency:.0f}" for at, latency in slowest(results[app]["timeline"])))
-    print(f"\nplot: {png}\npoints: {out}")
+    for rate, by_app in results.items():
+        png = prefix.with_name(f"{prefix.name}-{rate}.png")
+        plot(by_app, png, float(rate))
+        for app in ("chat", "relay"):
+            print(f"\n{app} at {rate} msg/s: slowest messages (send time s, latency ms)")
+            print(", ".join(f"{at:.2f}: {latency:.0f}" for at, latency in slowest(by_app[app]["timeline"])))
+        print(f"plot: {png}")
+    print(f"\npoints: {out}")
 
 
 if __name__ == "__main__":
