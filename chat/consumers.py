@@ -28,17 +28,16 @@ from realtime.handover import RequestBatch, one_per_event_loop
 from realtime.replies import SendQueue
 
 REPLAY_OVERLAP_SECONDS = 5.0
-DELIVERY_RECEIPT_WINDOW_SECONDS = 0.02
 PENDING_REPLAY_WINDOW_SECONDS = 0.05
 
 send_queue = one_per_event_loop(partial(SendQueue, task=tasks.SEND_MESSAGES))
 
-# Receipts of messages that reach this process's sockets within this window are acknowledged in
-# one task, for every receiver at once: one task per message doubled the workers' task count
-# (docs/performance.md). The window only delays the sender's delivered tick. A refused batch
-# leaves the rows undelivered, so the receivers get them again from the pending replay.
+# Receipts of messages that reach this process's sockets within CHAT_DELIVERY_RECEIPT_WINDOW_SECONDS
+# are acknowledged in one task, for every receiver at once: a task per message doubled the workers'
+# task count (docs/performance.md). The window only delays the sender's delivered tick. A refused
+# batch leaves the rows undelivered, so the receivers get them again from the pending replay.
 delivery_receipts = one_per_event_loop(
-    partial(RequestBatch, task=tasks.MARK_DELIVERED_MANY, window=DELIVERY_RECEIPT_WINDOW_SECONDS))
+    lambda loop: RequestBatch(loop, task=tasks.MARK_DELIVERED_MANY, window=settings.CHAT_DELIVERY_RECEIPT_WINDOW_SECONDS))
 
 # Every new socket's replay of what it missed, gathered like the receipts. A socket whose replay
 # the broker refused is closed with 1013, so that it reconnects rather than miss its messages.

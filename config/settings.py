@@ -281,6 +281,9 @@ CHAT_REST_SEND_WAIT_SECONDS = env_float("CHAT_REST_SEND_WAIT_SECONDS", 5.0)
 # batches in flight (about the worker processes one server keeps busy), each of at most this many sends.
 CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)
 CHAT_SEND_BATCH_SIZE = env_int("CHAT_SEND_BATCH_SIZE", 500)
+# Live deliveries a server process acknowledges in one task: those of this many seconds. It delays
+# only the sender's delivered tick; a longer window means fewer tasks per message (docs/performance.md).
+CHAT_DELIVERY_RECEIPT_WINDOW_SECONDS = env_float("CHAT_DELIVERY_RECEIPT_WINDOW_SECONDS", 0.5)
 # Uploads (docs/rest-api.md): the type is sniffed from the content; these MIME types are allowed.
 CHAT_ATTACHMENT_MAX_BYTES = env_int("CHAT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 CHAT_ATTACHMENT_ALLOWED_TYPES = env_list(
