@@ -353,8 +353,15 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
     },
-    # These retry every second or so while PostgreSQL or Redis is away: one line per 30 s each.
-    "loggers": {name: {"filters": ["throttled"]} for name in ("psycopg.pool", "channels_redis.pubsub")},
+    "loggers": {
+        # These retry every second or so while PostgreSQL or Redis is away: one line per 30 s each.
+        **{name: {"filters": ["throttled"]} for name in ("psycopg.pool", "channels_redis.pubsub")},
+        # Celery's "received" and "succeeded" lines, two per task, are CPU the workers spend on every
+        # message (docs/performance.md). Failures are ERROR; retries are logged as WARNING
+        # by workers.tasks.base.
+        **{name: {"level": os.environ.get("CELERY_TASK_LOG_LEVEL", "WARNING")}
+           for name in ("celery.app.trace", "celery.worker.strategy")},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

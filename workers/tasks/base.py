@@ -101,6 +101,8 @@ class ReliableTask(Task):
         idle_connection.used()
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
+        # Celery logs a retry at INFO, below CELERY_TASK_LOG_LEVEL's default.
+        logger.warning("%s[%s] will retry: %r", self.name, task_id, exc)
         if isinstance(exc, DATABASE_ERRORS):
             database_outage.suspect()
 
