@@ -13,7 +13,10 @@ import redis
 import requests
 from asgiref.sync import SyncToAsync
 from django.conf import settings
+from django.core.management.base import CommandError
+from django.db.utils import OperationalError
 from django.test import Client as DjangoTestClient
+from django.test import TransactionTestCase
 from django.urls import Resolver404, resolve
 
 from core.redis import sync_client
@@ -68,6 +71,31 @@ def close_other_sessions() -> None:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+FLUSH_ATTEMPTS = 3
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_survives_a_deadlock():
+    """A transactional test's flush TRUNCATEs every table; a task of the test that a worker still
+    runs (a closed socket's last receipts, its presence announcement) can take row locks in the
+    opposite order, and PostgreSQL then aborts one of the two. When it aborts the flush, the flush
+    (one transaction, rolled back) is tried again once the task has finished."""
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_again_after_a_deadlock(test_case):
+        for attempt in range(1, FLUSH_ATTEMPTS + 1):
+            try:
+                return flush(test_case)
+            except CommandError as error:
+                if attempt == FLUSH_ATTEMPTS or not isinstance(error.__cause__, OperationalError):
+                    raise
+                time.sleep(0.5 * attempt)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", flush_again_after_a_deadlock)
+        yield
 
 
 @pytest.fixture(autouse=True)

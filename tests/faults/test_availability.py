@@ -65,14 +65,12 @@ async def time_to_connection_frame(ws_url: str, token: str) -> float:
         await client.close()
 
 
-async def test_readiness_probes_in_a_loop_leave_new_sockets_and_rest_answering(fault_stack, make_user):
-    fault_stack.worker()
-    server = fault_stack.server()
-    users = [make_user() for _ in range(NEW_SOCKETS)]
+async def waits_under_probe_loops(server, users, probe_path: str) -> tuple[list[float], list[float], int]:
+    """Each user's time to a `connection` frame and to a REST answer while anonymous callers hit
+    `probe_path` in PROBE_LOOPS loops, and how many probes were answered meanwhile."""
     rest = requests.Session()
     rest.headers["Authorization"] = f"Token {users[0].token}"
-
-    with ProbeLoops(f"{server.http_url}/readyz", PROBE_LOOPS) as probes:
+    with ProbeLoops(f"{server.http_url}{probe_path}", PROBE_LOOPS) as probes:
         await asyncio.sleep(2)  # every loop is running and the first probes are in
         waits, rest_waits = [], []
         for user in users:
@@ -82,13 +80,36 @@ async def test_readiness_probes_in_a_loop_leave_new_sockets_and_rest_answering(f
                                                timeout=30)
             rest_waits.append(time.monotonic() - started)
             assert response.status_code == 200, response.text
-        answered = probes.answers
+        return waits, rest_waits, probes.answers
 
-    print(f"\n{PROBE_LOOPS} /readyz loops ({answered} answered): connection frame median "
-          f"{statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms; REST median "
-          f"{statistics.median(rest_waits) * 1000:.0f} ms, max {max(rest_waits) * 1000:.0f} ms")
-    assert max(waits) < 1.0, waits
-    assert max(rest_waits) < 1.0, rest_waits
+
+def summary(probe_path: str, waits: list[float], rest_waits: list[float], answered: int) -> str:
+    return (f"{PROBE_LOOPS} {probe_path} loops ({answered} answered): connection frame median "
+            f"{statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms; REST median "
+            f"{statistics.median(rest_waits) * 1000:.0f} ms, max {max(rest_waits) * 1000:.0f} ms")
+
+
+# Thirty callers looping on any URL take most of the CPU, so what a user waits for depends on the
+# machine: the same loops on `/healthz` (no database, no broker) are the yardstick. The fault this
+# holds off queued every socket behind probes that kept a pooled connection for a second, which
+# put the median, not just the slowest, seconds behind the yardstick.
+SLOWER_THAN_HEALTHZ_AT_MOST = 2.5
+ALLOWANCE_SECONDS = 0.25
+
+
+async def test_readiness_probes_in_a_loop_leave_new_sockets_and_rest_answering(fault_stack, make_user):
+    fault_stack.worker()
+    server = fault_stack.server()
+    users = [make_user() for _ in range(NEW_SOCKETS)]
+
+    yardstick = await waits_under_probe_loops(server, users, "/healthz")
+    waits, rest_waits, answered = await waits_under_probe_loops(server, users, "/readyz")
+
+    print(f"\n{summary('/healthz', *yardstick)}\n{summary('/readyz', waits, rest_waits, answered)}")
+    for under_readyz, under_healthz in ((waits, yardstick[0]), (rest_waits, yardstick[1])):
+        bound = statistics.median(under_healthz) * SLOWER_THAN_HEALTHZ_AT_MOST + ALLOWANCE_SECONDS
+        assert statistics.median(under_readyz) < bound, (under_readyz, under_healthz)
+        assert max(under_readyz) < 5.0, under_readyz  # no socket waits out a probe's worker ping
     assert answered > PROBE_LOOPS  # the probes were answered too, not starved
 
 
