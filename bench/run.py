@@ -487,13 +487,16 @@ def latency_rows(rate: float, chat: list[dict], relay: list[dict], options: Opti
     p99 = pick(chat, "latency", "p99")
     cpu = [run["server_cpu_ms_per_message"] + run["worker_cpu_ms_per_message"] for run in chat]
     chat_cpu, relay_cpu = median(cpu), pick(relay, "server_cpu_ms_per_message")
-    p99_target = 50 if rate <= 200 else 100
+    # The issue's targets: p50 and CPU within 3x the relay's at 50 and 200 msg/s; p99 under 50 ms
+    # there and under 100 ms up to 400 msg/s.
+    quiet = rate <= 200
+    p99_target = 50 if quiet else 100
     return [
         Row(f"{at}: lost, not delivered 5 s after the last send ({options.pairs} pairs; sum over runs)", lost,
             sum(run["lost"] for run in relay), "0", lost == 0),
         Row(f"{at}: duplicated (sum over runs)", duplicated, sum(run["duplicated"] for run in relay), "0", duplicated == 0),
         Row(f"{at}: persisted rows / sent (sum over runs)", persisted / max(1, sent), None, "1.0", persisted == sent),
-        Row(f"{at}: p50 ms, first seconds included", p50, relay_p50, "<= 3x baseline", p50 <= 3 * relay_p50),
+        Row(f"{at}: p50 ms, first seconds included", p50, relay_p50, *within_3x(p50, relay_p50, quiet)),
         Row(f"{at}: p99 ms, first seconds included", p99, pick(relay, "latency", "p99"), f"<= {p99_target}",
             p99 <= p99_target),
         Row(f"{at}: max ms, first seconds included", pick(chat, "latency", "max"), pick(relay, "latency", "max")),
@@ -505,11 +508,15 @@ def latency_rows(rate: float, chat: list[dict], relay: list[dict], options: Opti
         Row(f"{at}: sender's message_sent p99 ms", pick(chat, "ack_latency", "p99"), pick(relay, "ack_latency", "p99")),
         Row(f"{at}: server CPU ms per message", pick(chat, "server_cpu_ms_per_message"), relay_cpu),
         Row(f"{at}: worker CPU ms per message", pick(chat, "worker_cpu_ms_per_message"), None),
-        Row(f"{at}: server + worker CPU ms per message", chat_cpu, relay_cpu, "<= 3x baseline",
-            chat_cpu <= 3 * relay_cpu),
+        Row(f"{at}: server + worker CPU ms per message", chat_cpu, relay_cpu, *within_3x(chat_cpu, relay_cpu, quiet)),
         Row(f"{at}: load generator send lag p99 ms", pick(chat, "generator_send_lag", "p99"),
             pick(relay, "generator_send_lag", "p99")),
     ]
+
+
+def within_3x(chat: float, relay: float, targeted: bool) -> tuple[str, bool | None]:
+    """The target column and its verdict, where the rate has that target."""
+    return ("<= 3x baseline", chat <= 3 * relay) if targeted else ("", None)
 
 
 def rows_for(results: dict, options: Options) -> list[Row]:
