@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
+from chat.models import (
+    Attachment,
+    ChatMessage,
+    Conversation,
+    ConversationMute,
+    MessageRevision,
+    Reaction,
+    TypingIndicator,
+    UserBlock,
+)
 
 
 @admin.register(Conversation)
@@ -11,11 +20,26 @@ class ConversationAdmin(admin.ModelAdmin):
     search_fields = ("participant1__username", "participant2__username")
 
 
+class MessageRevisionInline(admin.TabularInline):
+    """Every text an edit replaced, and what a deletion removed: the audit trail, shown here only."""
+
+    model = MessageRevision
+    fields = ("action", "previous_text", "previous_attachment_name", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ChatMessage)
 class ChatMessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "sender", "receiver", "short_text", "timestamp", "delivered_at", "is_read")
-    list_filter = ("is_read",)
-    raw_id_fields = ("conversation", "sender", "receiver", "attachment")
+    list_display = ("id", "sender", "receiver", "short_text", "timestamp", "delivered_at", "is_read", "edited_at",
+                    "deleted_at")
+    list_filter = ("is_read", ("deleted_at", admin.EmptyFieldListFilter), ("edited_at", admin.EmptyFieldListFilter))
+    raw_id_fields = ("conversation", "sender", "receiver", "attachment", "reply_to")
+    inlines = [MessageRevisionInline]
     search_fields = ("message", "sender__username", "receiver__username")
     date_hierarchy = "timestamp"
 
@@ -34,3 +58,22 @@ class TypingIndicatorAdmin(admin.ModelAdmin):
 class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("id", "uploader", "name", "attachment_type", "content_type", "size", "created_at")
     raw_id_fields = ("uploader",)
+
+
+@admin.register(Reaction)
+class ReactionAdmin(admin.ModelAdmin):
+    list_display = ("message", "user", "emoji", "created_at")
+    raw_id_fields = ("message", "user")
+
+
+@admin.register(ConversationMute)
+class ConversationMuteAdmin(admin.ModelAdmin):
+    list_display = ("conversation", "user", "until")
+    raw_id_fields = ("conversation", "user")
+
+
+@admin.register(UserBlock)
+class UserBlockAdmin(admin.ModelAdmin):
+    list_display = ("blocker", "blocked", "created_at")
+    raw_id_fields = ("blocker", "blocked")
+    search_fields = ("blocker__username", "blocked__username")

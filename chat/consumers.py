@@ -8,11 +8,13 @@ from typing import Any
 from django.conf import settings
 
 from chat import tasks, typing
+from chat.selectors import is_blocked_either_way
 from chat.services import idempotency_key_for, validate_message_text, validate_read_selector
 from core.errors import ValidationFailed
 from core.users import active_user
 from core.validation import (
     parse_bool,
+    parse_emoji,
     parse_id,
     parse_id_list,
     parse_optional_id,
@@ -53,11 +55,16 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         "typing": "handle_typing",
         "read_receipt": "handle_read_receipt",
         "delivery_receipt": "handle_delivery_receipt",
+        "edit_message": "handle_edit_message",
+        "delete_message": "handle_delete_message",
+        "react": "handle_react",
         "get_online_status": "handle_get_online_status",
         "resume": "handle_resume",
         "ping": "handle_ping",
     }
-    rate_families = {"message": "message", "typing": "typing"}
+    # Changes to sent messages count against the same budget as sends.
+    rate_families = {"message": "message", "edit_message": "message", "delete_message": "message",
+                     "react": "message", "typing": "typing"}
     silently_limited = frozenset({"typing"})
     # The message ids forwarded since the pending replay was asked for (`on_connected`).
     forwarded_after_connect: set[int] | None = None
@@ -86,6 +93,7 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         text = parse_text(frame.get("message"), "message")
         attachment_id = parse_optional_id(frame.get("attachment_id"), "attachment_id")
         temp_id = parse_temp_id(frame.get("temp_id"))
+        reply_to_id = parse_optional_id(frame.get("reply_to_id"), "reply_to_id")
         validate_message_text(text=text, has_attachment=attachment_id is not None)
         if receiver_id == self.user_id:
             raise ValidationFailed("You cannot send a message to yourself")
@@ -96,8 +104,30 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         send_queue().submit(self, {
             "sender_id": self.user_id, "receiver_id": receiver_id, "text": text, "temp_id": temp_id,
             "idempotency_key": idempotency_key_for(temp_id),
-            "attachment_id": attachment_id, "reply_channel": self.channel_name,
+            "attachment_id": attachment_id, "reply_channel": self.channel_name, "reply_to_id": reply_to_id,
         })
+
+    async def handle_edit_message(self, frame: dict) -> None:
+        message_id = parse_id(frame.get("message_id"), "message_id")
+        if frame.get("message") is None:
+            raise ValidationFailed("message is required")
+        text = parse_text(frame["message"], "message", max_length=settings.CHAT_MAX_MESSAGE_LENGTH)
+        await self.enqueue(tasks.EDIT_MESSAGE, editor_id=self.user_id, message_id=message_id, text=text,
+                           reply_channel=self.channel_name)
+
+    async def handle_delete_message(self, frame: dict) -> None:
+        message_id = parse_id(frame.get("message_id"), "message_id")
+        await self.enqueue(tasks.DELETE_MESSAGE, user_id=self.user_id, message_id=message_id,
+                           reply_channel=self.channel_name)
+
+    async def handle_react(self, frame: dict) -> None:
+        message_id = parse_id(frame.get("message_id"), "message_id")
+        emoji = parse_emoji(frame.get("emoji"))
+        action = frame.get("action", "add")
+        if action not in ("add", "remove"):
+            raise ValidationFailed('action must be "add" or "remove"')
+        await self.enqueue(tasks.REACT, user_id=self.user_id, message_id=message_id, emoji=emoji, add=action == "add",
+                           reply_channel=self.channel_name)
 
     async def handle_typing(self, frame: dict) -> None:
         partner_id = parse_id(frame.get("receiver_id"), "receiver_id")
@@ -107,9 +137,10 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         if not is_typing:
             await self.end_typing(partner_id, only_if_active=False)
             return
-        if partner_id not in self.typing_timers:
-            # Once per spell: typing to nobody would otherwise be recorded, and fail, every time.
-            await self.require_active_user(partner_id)
+        if partner_id not in self.typing_timers and not await self.may_type_to(partner_id):
+            # Checked once per spell. Typing between people who blocked each other goes nowhere,
+            # silently: only a send tells the blocked person.
+            return
         if await typing.start_typing(user_id=self.user_id, user_name=self.user_name, partner_id=partner_id):
             await self.enqueue(tasks.RECORD_TYPING, user_id=self.user_id, partner_id=partner_id, is_typing=True)
         self.restart_typing_timer(partner_id)
@@ -162,8 +193,10 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         return online_status_frame(viewer_id=self.user_id, user_id=user_id)
 
     @socket_database
-    def require_active_user(self, user_id: int) -> None:
-        active_user(user_id)
+    def may_type_to(self, partner_id: int) -> bool:
+        """Typing to nobody is refused (it would otherwise be recorded, and fail, every time)."""
+        active_user(partner_id)
+        return not is_blocked_either_way(self.user_id, partner_id)
 
     def forget_forwarded(self) -> None:
         self.forwarded_after_connect = None

@@ -83,6 +83,13 @@ class ChatMessage(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A message of the same conversation this one answers; its excerpt is read when shown, so it
+    # follows the original's edits and deletion.
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 db_index=False)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Deleting empties the text (and hides the attachment); the row stays, with its revisions, for the admin.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "chat_message"
@@ -100,6 +107,79 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk} {self.sender_id}->{self.receiver_id}"
+
+
+class MessageRevision(models.Model):
+    """The audit trail of one message: the text each edit replaced, and what a deletion removed.
+    Shown in the admin only."""
+
+    EDITED, DELETED = "edited", "deleted"
+    ACTIONS = [(EDITED, "Edited"), (DELETED, "Deleted")]
+
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="revisions")
+    action = models.CharField(max_length=16, choices=ACTIONS)
+    previous_text = models.TextField(blank=True, default="")
+    # The attachment's name, for the record: its file is removed a while after a deletion.
+    previous_attachment_name = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "chat_message_revision"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Message {self.message_id} {self.action} at {self.created_at}"
+
+
+class Reaction(models.Model):
+    """One person's emoji on one message; a person may add several different ones."""
+
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reactions", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "chat_reaction"
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["message", "user", "emoji"], name="chat_reaction_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} reacted {self.emoji} to {self.message_id}"
+
+
+class ConversationMute(models.Model):
+    """A participant's mute of a conversation: no chat notifications until `until` (null: until unmuted)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "chat_conversation_mute"
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="chat_conversation_mute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted conversation {self.conversation_id} until {self.until or 'unmuted'}"
+
+
+class UserBlock(models.Model):
+    """`blocker` no longer receives `blocked`'s messages, typing or presence, nor shows them theirs."""
+
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "chat_user_block"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="chat_user_block_unique"),
+            models.CheckConstraint(condition=~Q(blocker=models.F("blocked")), name="chat_user_block_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
 
 
 class TypingIndicator(models.Model):

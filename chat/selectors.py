@@ -2,24 +2,41 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils import timezone
 
-from chat.models import MESSAGE_SEARCH_CONFIG, MESSAGE_SEARCH_VECTOR, Attachment, ChatMessage, Conversation
+from chat.models import (
+    MESSAGE_SEARCH_CONFIG,
+    MESSAGE_SEARCH_VECTOR,
+    Attachment,
+    ChatMessage,
+    Conversation,
+    ConversationMute,
+    Reaction,
+    UserBlock,
+)
 from core.timestamps import iso_z
 from core.users import avatar_url, display_name, user_summary
 from presence.selectors import visible_online_among
 from realtime import frames
 
+# What a deleted message shows instead of its content, on every read path.
+DELETED_MESSAGE_FIELDS = {"message": "", "attachment": None, "attachment_type": None}
+REPLY_EXCERPT_LENGTH = 200
+
 
 def messages_with_people() -> QuerySet[ChatMessage]:
-    return ChatMessage.objects.select_related("sender", "receiver", "attachment")
+    """Messages with everything `message_payload` shows, in a fixed number of queries."""
+    return ChatMessage.objects.select_related("sender", "receiver", "attachment", "reply_to").prefetch_related(
+        Prefetch("reactions", queryset=Reaction.objects.order_by("created_at", "id")))
 
 
 def attachment_download_path(attachment_id: int) -> str:
@@ -49,9 +66,10 @@ def sent_message(*, sender_id: int, idempotency_key: str) -> ChatMessage | None:
     return messages_with_people().filter(sender_id=sender_id, idempotency_key=idempotency_key).first()
 
 
-def message_payload(message: ChatMessage) -> dict:
-    """The union of the WebSocket `message` frame and the REST message (docs/websocket-api.md, docs/rest-api.md)."""
-    return {
+def message_payload(message: ChatMessage, *, reactions: list[Reaction] | None = None) -> dict:
+    """The union of the WebSocket `message` frame and the REST message (docs/websocket-api.md,
+    docs/rest-api.md). `reactions` saves a query where they are known (a new message has none)."""
+    payload = {
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "sender": message.sender_id,
@@ -69,7 +87,88 @@ def message_payload(message: ChatMessage) -> dict:
         "delivered_at": iso_z(message.delivered_at),
         "timestamp": iso_z(message.timestamp),
         "temp_id": message.temp_id,
+        "reply_to": reply_excerpt(message.reply_to) if message.reply_to_id else None,
+        "edited_at": iso_z(message.edited_at),
+        "deleted_at": iso_z(message.deleted_at),
+        "reactions": reactions_payload(message.reactions.all() if reactions is None else reactions),
     }
+    if message.deleted_at is not None:
+        payload.update(DELETED_MESSAGE_FIELDS)
+    return payload
+
+
+def reply_excerpt(original: ChatMessage | None) -> dict | None:
+    """The message a reply quotes, as it reads now: its edits show, and once deleted only that it was."""
+    if original is None:
+        return None
+    deleted = original.deleted_at is not None
+    return {"id": original.pk, "sender_id": original.sender_id, "deleted": deleted,
+            "message": "" if deleted else original.message[:REPLY_EXCERPT_LENGTH]}
+
+
+def reactions_payload(reactions: Iterable[Reaction]) -> list[dict]:
+    """`[{"emoji", "user_ids"}]`, each emoji in the order it was first used."""
+    by_emoji: dict[str, list[int]] = {}
+    for reaction in reactions:
+        by_emoji.setdefault(reaction.emoji, []).append(reaction.user_id)
+    return [{"emoji": emoji, "user_ids": user_ids} for emoji, user_ids in by_emoji.items()]
+
+
+def messages_replied_to(message_ids: Iterable[int | None]) -> dict[int, ChatMessage]:
+    ids = [message_id for message_id in message_ids if message_id is not None]
+    return ChatMessage.objects.in_bulk(ids) if ids else {}
+
+
+def blocked_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (blocker_id, blocked_id) blocks between the people of these pairs, either way, in one query."""
+    pairs = list(pairs)
+    if not pairs:
+        return set()
+    people = {user_id for pair in pairs for user_id in pair}
+    wanted = {pair for low, high in pairs for pair in ((low, high), (high, low))}
+    found = UserBlock.objects.filter(blocker_id__in=people, blocked_id__in=people).values_list("blocker_id", "blocked_id")
+    return {pair for pair in found if pair in wanted}
+
+
+def is_blocked_either_way(user_a: int, user_b: int) -> bool:
+    return UserBlock.objects.filter(Q(blocker_id=user_a, blocked_id=user_b) | Q(blocker_id=user_b, blocked_id=user_a)).exists()
+
+
+def blocked_either_way(user_id: int) -> set[int]:
+    """Everyone the user blocked or who blocked the user."""
+    pairs = UserBlock.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id)).values_list("blocker_id", "blocked_id")
+    return {blocked if blocker == user_id else blocker for blocker, blocked in pairs}
+
+
+def blocks_of(user_id: int) -> QuerySet[UserBlock]:
+    return UserBlock.objects.filter(blocker_id=user_id).select_related("blocked")
+
+
+def block_payload(block: UserBlock) -> dict:
+    return {"user": other_user_payload(block.blocked, set()), "created_at": iso_z(block.created_at)}
+
+
+def message_of_user(*, user_id: int, message_id: int) -> ChatMessage | None:
+    """A message the user sent or received."""
+    return messages_with_people().filter(Q(sender_id=user_id) | Q(receiver_id=user_id), pk=message_id).first()
+
+
+def muted_until_of(user_id: int) -> dict[int, datetime | None]:
+    """The user's mutes in force, by conversation id: the end, or None for until unmuted."""
+    mutes = ConversationMute.objects.filter(Q(until__isnull=True) | Q(until__gt=timezone.now()), user_id=user_id)
+    return dict(mutes.values_list("conversation_id", "until"))
+
+
+def muted_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (user_id, conversation_id) pairs whose user has the conversation muted now."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    mutes = ConversationMute.objects.filter(
+        Q(until__isnull=True) | Q(until__gt=timezone.now()),
+        user_id__in={user_id for user_id, _ in pairs}, conversation_id__in={conversation_id for _, conversation_id in pairs},
+    ).values_list("user_id", "conversation_id")
+    return {pair for pair in mutes if pair in pairs}
 
 
 def pending_messages(*, user_id: int, limit: int) -> list[ChatMessage]:
@@ -96,8 +195,9 @@ def history_partner(*, viewer_id: int, user_id: int) -> tuple[AbstractBaseUser, 
 
 
 def are_contacts(user_a: int, user_b: int) -> bool:
-    """People who share a conversation (presence's contacts, PRESENCE_CONTACTS)."""
-    return conversation_between(user_a, user_b) is not None
+    """People who share a conversation and have not blocked each other (presence's contacts,
+    PRESENCE_CONTACTS)."""
+    return conversation_between(user_a, user_b) is not None and not is_blocked_either_way(user_a, user_b)
 
 
 def conversations_of(user_id: int) -> QuerySet[Conversation]:
@@ -145,7 +245,7 @@ def contact_ids(user_id: int) -> list[int]:
     pairs = Conversation.objects.filter(Q(participant1_id=user_id) | Q(participant2_id=user_id)).values_list(
         "participant1_id", "participant2_id"
     )
-    return sorted({a if b == user_id else b for a, b in pairs})
+    return sorted({a if b == user_id else b for a, b in pairs} - blocked_either_way(user_id))
 
 
 def history(*, conversation: Conversation, limit: int, before_id: int | None, offset: int) -> tuple[list[ChatMessage], bool]:
@@ -161,22 +261,38 @@ def other_user_payload(user, online_ids: set[int]) -> dict:
     return {**user_summary(user), "is_online": user.pk in online_ids}
 
 
+def visible_online_partners(viewer_id: int, partner_ids: list[int]) -> set[int]:
+    """Which of these people the viewer may see online: presence's rules, and no block either way."""
+    return visible_online_among(viewer_id, partner_ids) - blocked_either_way(viewer_id)
+
+
 def conversation_list(user_id: int) -> list[dict]:
     conversations = list(conversations_of(user_id))
     others = [c.participant2 if c.participant1_id == user_id else c.participant1 for c in conversations]
-    online_ids = visible_online_among(user_id, [other.pk for other in others])
+    online_ids = visible_online_partners(user_id, [other.pk for other in others])
+    muted = muted_until_of(user_id)
     return [
         {
             "conversation_id": conversation.pk,
             "other_user": other_user_payload(other, online_ids),
-            "last_message": conversation.last_message.message if conversation.last_message else None,
+            "last_message": last_message_text(conversation),
             "last_message_at": iso_z(conversation.last_message_at),
             "last_message_by_me": bool(conversation.last_message and conversation.last_message.sender_id == user_id),
             "unread_count": unread_count_for(conversation, user_id),
             "updated_at": iso_z(conversation.updated_at),
+            "muted": conversation.pk in muted,
+            "muted_until": iso_z(muted.get(conversation.pk)),
         }
         for conversation, other in zip(conversations, others, strict=True)
     ]
+
+
+def last_message_text(conversation: Conversation) -> str | None:
+    """The newest message's text; a deleted one shows as empty, like the message itself."""
+    last = conversation.last_message
+    if last is None:
+        return None
+    return "" if last.deleted_at is not None else last.message
 
 
 def unread_summary(user_id: int) -> dict:
@@ -208,9 +324,9 @@ def search_messages(messages: QuerySet[ChatMessage], query: str) -> QuerySet[Cha
     """
     words = search_words(query)
     if not words:
-        return messages.filter(message__icontains=query)
+        return messages.filter(deleted_at__isnull=True, message__icontains=query)
     prefixes = " & ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words)
-    return messages.annotate(search_vector=MESSAGE_SEARCH_VECTOR).filter(
+    return messages.filter(deleted_at__isnull=True).annotate(search_vector=MESSAGE_SEARCH_VECTOR).filter(
         search_vector=SearchQuery(prefixes, search_type="raw", config=MESSAGE_SEARCH_CONFIG)
     )
 
@@ -222,9 +338,11 @@ def search_words(query: str) -> list[str]:
 
 
 def attachments_visible_to(user_id: int) -> QuerySet[Attachment]:
-    """An upload is visible to its uploader and to both people of the message it is attached to."""
+    """An upload is visible to its uploader until it is attached, then to both people of its
+    message, until the message is deleted."""
     return Attachment.objects.filter(
-        Q(uploader_id=user_id) | Q(message__sender_id=user_id) | Q(message__receiver_id=user_id)
+        Q(uploader_id=user_id, message__isnull=True)
+        | Q(message__deleted_at__isnull=True) & (Q(message__sender_id=user_id) | Q(message__receiver_id=user_id))
     ).distinct()
 
 

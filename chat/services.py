@@ -5,7 +5,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,22 +14,33 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from chat import notifications as chat_notifications
 from chat import pending, selectors, uploads
-from chat.models import Attachment, ChatMessage, Conversation, TypingIndicator
+from chat.models import (
+    Attachment,
+    ChatMessage,
+    Conversation,
+    ConversationMute,
+    MessageRevision,
+    Reaction,
+    TypingIndicator,
+    UserBlock,
+)
 from core.errors import ClientError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.timestamps import iso_z
-from core.users import active_user_or_none, display_name
+from core.users import active_user, active_user_or_none, display_name
 from core.validation import MAX_ID, parse_text
 from notifications import services as notification_services
 from presence import services as presence_services
-from realtime import frames, replies
+from realtime import frames, replies, stream
 from realtime.fanout import Push, push_on_commit
 
+# At most this many different emoji on one message (docs/websocket-api.md "Reactions").
+MAX_REACTIONS_PER_MESSAGE = 20
 # Namespace of the per-user advisory lock that keeps the upload quota exact under parallel uploads.
 UPLOAD_QUOTA_LOCK_NAMESPACE = 0x75706C64
 
@@ -55,6 +67,7 @@ class NewMessage:
     temp_id: str | None = None
     attachment_id: int | None = None
     reply_channel: str | None = None
+    reply_to_id: int | None = None
 
 
 SendOutcome = ChatMessage | ClientError
@@ -68,38 +81,62 @@ def send_messages(*, sends: Sequence[NewMessage]) -> list[SendOutcome]:
     users = get_user_model().objects.filter(
         pk__in={user_id for send in sends for user_id in (send.sender_id, send.receiver_id)}, is_active=True
     ).in_bulk()
-    refusals = [_refusal(send, users) for send in sends]
+    context = SendContext(users=users, blocked=selectors.blocked_pairs(_pair(send) for send in sends),
+                          replied=selectors.messages_replied_to({send.reply_to_id for send in sends} - {None}))
+    refusals = [_refusal(send, context) for send in sends]
     accepted = [index for index, refusal in enumerate(refusals) if refusal is None]
     batch = [sends[index] for index in accepted]
     try:
-        stored: list[SendOutcome] = list(_store_new_messages(batch, users))
+        stored: list[SendOutcome] = list(_store_new_messages(batch, context))
     except (IntegrityError, NotFound):
         # Some send is stored already (a retry, a re-sent temp_id) or its attachment is taken: one
         # at a time, so that each finds its own row or its own error. Looking stored rows up only
         # here, not before every insert, saves the common case a query.
-        stored = [_store_or_find(send, users) for send in batch]
+        stored = [_store_or_find(send, context) for send in batch]
     stored_at = dict(zip(accepted, stored, strict=True))
     return [refusal if refusal is not None else stored_at[index] for index, refusal in enumerate(refusals)]
 
 
-def _refusal(send: NewMessage, users: Mapping[int, User]) -> ClientError | None:
+@dataclass(frozen=True)
+class SendContext:
+    """What a batch of sends is judged and stored with, read once for the batch."""
+
+    users: Mapping[int, User]
+    # (blocker_id, blocked_id) among the batch's pairs.
+    blocked: set[tuple[int, int]]
+    replied: Mapping[int, ChatMessage]
+
+
+def _refusal(send: NewMessage, context: SendContext) -> ClientError | None:
     try:
         validate_message_text(text=send.text, has_attachment=send.attachment_id is not None)
         if send.sender_id == send.receiver_id:
             raise ValidationFailed("You cannot send a message to yourself")
-        sender, receiver = users.get(send.sender_id), users.get(send.receiver_id)
+        sender, receiver = context.users.get(send.sender_id), context.users.get(send.receiver_id)
         if sender is None or receiver is None:
             raise NotFound("Receiver not found")
+        if (send.receiver_id, send.sender_id) in context.blocked:
+            raise Forbidden("You cannot message this user")
+        if (send.sender_id, send.receiver_id) in context.blocked:
+            raise Forbidden("You have blocked this user; unblock them to send a message")
         if not import_string(settings.CHAT_MESSAGE_POLICY)(sender, receiver):
             raise Forbidden("You may not message this user")
+        if send.reply_to_id is not None and not _can_reply_to(send, context.replied.get(send.reply_to_id)):
+            raise NotFound("The message replied to is not in this conversation")
     except ClientError as error:
         return error
     return None
 
 
-def _store_or_find(send: NewMessage, users: Mapping[int, User]) -> SendOutcome:
+def _can_reply_to(send: NewMessage, original: ChatMessage | None) -> bool:
+    """A reply quotes a message of its own conversation that has not been deleted."""
+    return (original is not None and original.deleted_at is None
+            and {original.sender_id, original.receiver_id} == {send.sender_id, send.receiver_id})
+
+
+def _store_or_find(send: NewMessage, context: SendContext) -> SendOutcome:
     try:
-        return _store_new_messages([send], users)[0]
+        return _store_new_messages([send], context)[0]
     except (IntegrityError, NotFound) as error:
         existing = selectors.sent_message(sender_id=send.sender_id, idempotency_key=send.idempotency_key)
         if existing is None:
@@ -114,12 +151,17 @@ def _store_or_find(send: NewMessage, users: Mapping[int, User]) -> SendOutcome:
 
 
 def _is_retry_of(send: NewMessage, message: ChatMessage) -> bool:
-    return (send.receiver_id, send.text, send.attachment_id) == (message.receiver_id, message.message, message.attachment_id)
+    """The same send again. A message edited or deleted since keeps answering its retries."""
+    if message.edited_at is not None or message.deleted_at is not None:
+        return (send.receiver_id, send.reply_to_id) == (message.receiver_id, message.reply_to_id)
+    return ((send.receiver_id, send.text, send.attachment_id, send.reply_to_id)
+            == (message.receiver_id, message.message, message.attachment_id, message.reply_to_id))
 
 
-def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, User]) -> list[ChatMessage]:
+def _store_new_messages(sends: Sequence[NewMessage], context: SendContext) -> list[ChatMessage]:
     if not sends:
         return []
+    users = context.users
     with transaction.atomic():
         conversations = _lock_conversations({_pair(send) for send in sends})
         messages = ChatMessage.objects.bulk_create([
@@ -128,6 +170,7 @@ def _store_new_messages(sends: Sequence[NewMessage], users: Mapping[int, User]) 
                 message=send.text, temp_id=send.temp_id, idempotency_key=send.idempotency_key,
                 attachment=_claim_attachment(uploader_id=send.sender_id, attachment_id=send.attachment_id)
                 if send.attachment_id else None,
+                reply_to=context.replied[send.reply_to_id] if send.reply_to_id else None,
             )
             for send in sends
         ])
@@ -208,7 +251,7 @@ def _push_new_messages(messages: Sequence[ChatMessage], reply_channels: Sequence
     `message_sent`), then each receiver's unread count, once per conversation of the batch."""
     pushes = []
     for message, reply_channel in zip(messages, reply_channels, strict=True):
-        frame = frames.message(selectors.message_payload(message))
+        frame = frames.message(selectors.message_payload(message, reactions=[]))
         pushes.append(Push(frame=frame, user_id=message.receiver_id))
         pushes.append(replies.confirmation(frame, reply_channel=reply_channel, idempotency_key=message.idempotency_key,
                                            sender_id=message.sender_id))
@@ -417,7 +460,7 @@ def mark_read(
     with transaction.atomic():
         changed = _update_returning(
             "UPDATE chat_message SET is_read = TRUE, read_at = %s, delivered_at = COALESCE(delivered_at, %s)"
-            f" WHERE receiver_id = %s AND is_read = FALSE AND {column} = ANY(%s) AND id <= %s"
+            f" WHERE receiver_id = %s AND is_read = FALSE AND deleted_at IS NULL AND {column} = ANY(%s) AND id <= %s"
             " RETURNING id, sender_id, receiver_id, conversation_id",
             [read_at, read_at, reader_id, value, MAX_ID if up_to_id is None else up_to_id],
         )
@@ -474,3 +517,174 @@ def record_typing(*, user_id: int, partner_id: int, is_typing: bool) -> None:
         user_id=user_id, partner_id=partner_id,
         defaults={"is_typing": is_typing, "last_activity_at": timezone.now(), "conversation": conversation},
     )
+
+
+# Changing a sent message ------------------------------------------------------------------------
+
+def _message_locked(*, user_id: int, message_id: int) -> ChatMessage:
+    """A message of one of the user's conversations, locked until the commit, so that its edits,
+    deletion and reactions apply one at a time. Anyone else's is not found, not forbidden."""
+    message = (ChatMessage.objects.select_for_update(of=("self",)).select_related("attachment")
+               .filter(Q(sender_id=user_id) | Q(receiver_id=user_id), pk=message_id).first())
+    if message is None:
+        raise NotFound("Message not found")
+    return message
+
+
+def _to_both(message: ChatMessage, frame: frames.Frame) -> list[Push]:
+    return [Push(frame=frame, user_id=message.sender_id), Push(frame=frame, user_id=message.receiver_id)]
+
+
+def edit_message(*, editor_id: int, message_id: int, text: str) -> ChatMessage:
+    """Replaces the text of the editor's own message, within CHAT_EDIT_WINDOW_SECONDS of sending;
+    the text it replaces is kept as a revision. Idempotent: the same text again changes nothing."""
+    with transaction.atomic():
+        message = _message_locked(user_id=editor_id, message_id=message_id)
+        if message.deleted_at is not None:
+            raise NotFound("Message not found")
+        if message.sender_id != editor_id:
+            raise Forbidden("Only the sender may edit a message")
+        if timezone.now() - message.timestamp > timedelta(seconds=settings.CHAT_EDIT_WINDOW_SECONDS):
+            raise Forbidden("This message can no longer be edited")
+        validate_message_text(text=text, has_attachment=message.attachment_id is not None)
+        if text == message.message:
+            return message
+        MessageRevision.objects.create(message=message, action=MessageRevision.EDITED, previous_text=message.message)
+        message.message, message.edited_at = text, timezone.now()
+        message.save(update_fields=["message", "edited_at"])
+        push_on_commit(_to_both(message, frames.message_edited(
+            message_id=message.pk, conversation_id=message.conversation_id, text=text,
+            edited_at=iso_z(message.edited_at))))
+    return message
+
+
+def delete_message(*, user_id: int, message_id: int) -> ChatMessage:
+    """Takes back the user's own message: its text goes from every read path and every stored
+    event, its attachment is no longer served (and its file goes after
+    CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS), and an unread one stops counting. The row and a
+    revision with what was removed stay for the admin. Idempotent."""
+    with transaction.atomic():
+        message = _message_locked(user_id=user_id, message_id=message_id)
+        if message.sender_id != user_id:
+            raise Forbidden("Only the sender may delete a message")
+        if message.deleted_at is not None:
+            return message
+        MessageRevision.objects.create(
+            message=message, action=MessageRevision.DELETED, previous_text=message.message,
+            previous_attachment_name=message.attachment.name if message.attachment else "",
+        )
+        message.message, message.deleted_at = "", timezone.now()
+        message.save(update_fields=["message", "deleted_at"])
+        deleted_at = iso_z(message.deleted_at)
+        pushes = _to_both(message, frames.message_deleted(
+            message_id=message.pk, conversation_id=message.conversation_id, deleted_at=deleted_at))
+        if not message.is_read:
+            pushes += _uncount_deleted(message)
+        _redact_events(message, deleted_at=deleted_at)
+        chat_notifications.redact_message(message=message)
+        push_on_commit(pushes)
+    return message
+
+
+def _uncount_deleted(message: ChatMessage) -> list[Push]:
+    """An unread message that is deleted leaves its receiver's counts (mark_read never counts it again)."""
+    field = message.conversation.unread_field_for(message.receiver_id)
+    Conversation.objects.filter(pk=message.conversation_id).update(**{field: F(field) - 1})
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    pending.forget_on_commit([(message.receiver_id, message.pk)])
+    [frame] = selectors.unread_count_frames([(conversation, message.receiver_id)])
+    return [Push(frame=frame, user_id=message.receiver_id)]
+
+
+def _redact_events(message: ChatMessage, *, deleted_at: str) -> None:
+    """A resume must not bring a deleted text back: the stored events that carry it (the message
+    itself, its edits, replies quoting it) are rewritten as deleted."""
+    users = [message.sender_id, message.receiver_id]
+    stream.amend(user_ids=users, family="chat", types=["message"], match=["id"], value=message.pk,
+                 changes=selectors.DELETED_MESSAGE_FIELDS | {"deleted_at": deleted_at})
+    stream.amend(user_ids=users, family="chat", types=["message_edited"], match=["id"], value=message.pk,
+                 changes={"message": ""})
+    stream.amend(user_ids=users, family="chat", types=["message"], match=["reply_to", "id"], value=message.pk,
+                 changes={"message": "", "deleted": True}, within="reply_to")
+
+
+def react(*, user_id: int, message_id: int, emoji: str, add: bool) -> bool:
+    """Adds or removes the user's `emoji` on a message of their conversation; returns whether
+    anything changed (adding twice, or removing what is not there, changes nothing)."""
+    with transaction.atomic():
+        message = _message_locked(user_id=user_id, message_id=message_id)
+        if message.deleted_at is not None:
+            raise NotFound("Message not found")
+        if add:
+            changed = _add_reaction(message, user_id=user_id, emoji=emoji)
+        else:
+            changed = Reaction.objects.filter(message=message, user_id=user_id, emoji=emoji).delete()[0] > 0
+        if changed:
+            push_on_commit(_to_both(message, frames.reaction(
+                message_id=message.pk, conversation_id=message.conversation_id, user_id=user_id, emoji=emoji,
+                added=add)))
+    return changed
+
+
+def _add_reaction(message: ChatMessage, *, user_id: int, emoji: str) -> bool:
+    present = set(Reaction.objects.filter(message=message).values_list("emoji", flat=True))
+    if emoji not in present and len(present) >= MAX_REACTIONS_PER_MESSAGE:
+        raise ValidationFailed(f"A message holds at most {MAX_REACTIONS_PER_MESSAGE} different reactions")
+    _, created = Reaction.objects.get_or_create(message=message, user_id=user_id, emoji=emoji)
+    return created
+
+
+# One run removes at most this many attachments of deleted messages; the next run goes on.
+DELETED_ATTACHMENT_BATCH = 500
+
+
+def remove_deleted_attachments(*, deleted_before: datetime, batch_size: int, max_batches: int) -> int:
+    """Removes the attachments of messages deleted before `deleted_before`, rows and then files,
+    a bounded number per call. Returns how many it removed."""
+    removed = 0
+    for _ in range(max_batches):
+        with transaction.atomic():
+            expired = list(Attachment.objects.select_for_update(skip_locked=True)
+                           .filter(message__deleted_at__lt=deleted_before).order_by("pk")[:batch_size])
+            Attachment.objects.filter(pk__in=[attachment.pk for attachment in expired]).delete()
+            file_names = [str(attachment.file.name) for attachment in expired]
+            transaction.on_commit(partial(_delete_files, file_names), robust=True)
+        removed += len(expired)
+        if len(expired) < batch_size:
+            break
+    return removed
+
+
+# Per-person settings ----------------------------------------------------------------------------
+
+def mute_conversation(*, user_id: int, conversation_id: int, until: datetime | None) -> ConversationMute:
+    """No chat notifications from this conversation for the user until `until` (None: until
+    unmuted). Messages still arrive and count as unread. Muting again replaces the end."""
+    if selectors.conversation_of_user(user_id=user_id, conversation_id=conversation_id) is None:
+        raise NotFound("Conversation not found")
+    if until is not None and until <= timezone.now():
+        raise ValidationFailed("until must be in the future")
+    mute, _ = ConversationMute.objects.update_or_create(conversation_id=conversation_id, user_id=user_id,
+                                                         defaults={"until": until})
+    return mute
+
+
+def unmute_conversation(*, user_id: int, conversation_id: int) -> None:
+    if selectors.conversation_of_user(user_id=user_id, conversation_id=conversation_id) is None:
+        raise NotFound("Conversation not found")
+    ConversationMute.objects.filter(conversation_id=conversation_id, user_id=user_id).delete()
+
+
+def block_user(*, blocker_id: int, blocked_id: int) -> UserBlock:
+    """From now on neither person's messages, typing or presence reach the other; the history
+    stays. Idempotent."""
+    if blocker_id == blocked_id:
+        raise ValidationFailed("You cannot block yourself")
+    active_user(blocked_id)
+    block, _ = UserBlock.objects.get_or_create(blocker_id=blocker_id, blocked_id=blocked_id)
+    return block
+
+
+def unblock_user(*, blocker_id: int, blocked_id: int) -> None:
+    """Idempotent: unblocking someone who is not blocked changes nothing."""
+    UserBlock.objects.filter(blocker_id=blocker_id, blocked_id=blocked_id).delete()

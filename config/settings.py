@@ -277,6 +277,10 @@ CHAT_PENDING_REPLAY_LIMIT = env_int("CHAT_PENDING_REPLAY_LIMIT", 500)
 CHAT_MESSAGE_POLICY = os.environ.get("CHAT_MESSAGE_POLICY", "chat.policies.any_active_user")
 CHAT_TYPING_TTL_SECONDS = env_float("CHAT_TYPING_TTL_SECONDS", 5.0)
 CHAT_REST_SEND_WAIT_SECONDS = env_float("CHAT_REST_SEND_WAIT_SECONDS", 5.0)
+# How long after sending its sender may still edit a message (deleting has no limit).
+CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 900)
+# How long the file of a deleted message's attachment stays in storage (for the admin) before beat removes it.
+CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS = env_int("CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS", 24 * 3600)
 # A server process hands socket sends to the workers in batches (realtime.replies): at most this many
 # batches in flight (about the worker processes one server keeps busy), each of at most this many sends.
 CHAT_SEND_BATCHES_IN_FLIGHT = env_int("CHAT_SEND_BATCHES_IN_FLIGHT", 2)

@@ -7,7 +7,11 @@ over REST (`core.api.fields` wraps these parsers as DRF fields). A missing field
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+import regex
+from django.utils.dateparse import parse_datetime
 
 from core.errors import TooLarge, ValidationFailed
 
@@ -16,6 +20,11 @@ MAX_ID = 2**63 - 1
 MAX_SEQ = MAX_ID  # an event's number, a bigint too
 MAX_TEMP_ID_LENGTH = 64
 MAX_IDS_PER_FRAME = 500
+MAX_EMOJI_BYTES = 32
+# What starts an emoji grapheme: a pictograph (which skin tones, variation selectors, ZWJ joins and
+# tag sequences extend), a flag's pair of regional indicators, or a keycap.
+EMOJI_START = regex.compile(r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\p{Regional_Indicator}{2}|[0-9#*]\uFE0F?\u20E3")
+GRAPHEME = regex.compile(r"\X")
 # What a form or a query string, where every value is text, says for a boolean.
 BOOLEAN_WORDS = {"true": True, "1": True, "false": False, "0": False}
 
@@ -114,3 +123,26 @@ def _without_nul(value: str, field: str) -> str:
     if "\x00" in value:
         raise ValidationFailed(f"{field} must not contain NUL characters")
     return value
+
+
+def parse_emoji(value: Any, field: str = "emoji") -> str:
+    """One emoji as a person sees it: a single grapheme cluster (a flag, a skin tone or a family is
+    one) of at most MAX_EMOJI_BYTES in UTF-8. Text, `:shortcodes:` and several emoji are refused."""
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed(f"{field} must be one emoji")
+    if len(value.encode()) > MAX_EMOJI_BYTES or len(GRAPHEME.findall(value)) != 1 or not EMOJI_START.match(value):
+        raise ValidationFailed(f"{field} must be one emoji")
+    return value
+
+
+def parse_optional_timestamp(value: Any, field: str) -> datetime | None:
+    """An ISO-8601 date and time (UTC when it names no offset), or null."""
+    if value is None:
+        return None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationFailed(f"{field} must be an ISO-8601 date and time, or null")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -33,7 +33,7 @@ from core.validation import parse_id_list, parse_optional_id, parse_text
 from notifications import selectors
 from notifications import tasks as names
 from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox
-from realtime import frames
+from realtime import frames, stream
 from realtime.fanout import Push, push_on_commit
 
 logger = logging.getLogger(__name__)
@@ -374,6 +374,22 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
         frame = frames.notification(selectors.notification_payload(notification))
         push_on_commit([Push(frame=frame, user_id=recipient_id, family="notifications")])
     return notification
+
+
+def redact_by_object(*, user_id: int, related_object_type: str, related_object_id: int, data_matches: dict,
+                     message: str) -> int:
+    """Replaces the text of the user's notifications about one object whose `data` holds
+    `data_matches` (the preview of a message that was deleted), in the rows and in the stored
+    `notification` events a resume would replay. Returns how many rows changed."""
+    changed = list(InAppNotification.objects.filter(
+        recipient_id=user_id, related_object_type=related_object_type, related_object_id=related_object_id,
+        data__contains=data_matches,
+    ).values_list("pk", flat=True))
+    InAppNotification.objects.filter(pk__in=changed).update(message=message)
+    for notification_id in changed:
+        stream.amend(user_ids=[user_id], family="notifications", types=["notification"], match=["notification", "id"],
+                     value=notification_id, changes={"message": message}, within="notification")
+    return len(changed)
 
 
 # Reading and dismissing ----------------------------------------------------------------------

@@ -82,6 +82,23 @@ def message_sent(payload: dict[str, Any]) -> Frame:
     return {"type": "message_sent", **payload}
 
 
+def message_edited(*, message_id: int, conversation_id: int, text: str, edited_at: str) -> Frame:
+    """To both people of the conversation: the sender changed the text."""
+    return {"type": "message_edited", "id": message_id, "conversation_id": conversation_id, "message": text,
+            "edited_at": edited_at}
+
+
+def message_deleted(*, message_id: int, conversation_id: int, deleted_at: str) -> Frame:
+    """To both people of the conversation: the sender took the message back; its text and attachment are gone."""
+    return {"type": "message_deleted", "id": message_id, "conversation_id": conversation_id, "deleted_at": deleted_at}
+
+
+def reaction(*, message_id: int, conversation_id: int, user_id: int, emoji: str, added: bool) -> Frame:
+    """To both people of the conversation: someone added or removed an emoji on a message."""
+    return {"type": "reaction", "message_id": message_id, "conversation_id": conversation_id, "user_id": user_id,
+            "emoji": emoji, "action": "add" if added else "remove"}
+
+
 def delivery_receipt(*, message_id: int, conversation_id: int, delivered_at: str) -> Frame:
     return {"type": "delivery_receipt", "message_id": message_id, "conversation_id": conversation_id,
             "delivered_at": delivered_at}

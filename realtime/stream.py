@@ -90,6 +90,23 @@ def record(events: list[tuple[int, str, frames.Frame]]) -> list[int]:
     return [last_seqs[(user_id, family)] - back for (user_id, family, _), back in zip(events, backs, strict=True)]
 
 
+def amend(*, user_ids: list[int], family: str, types: list[str], match: list[str], value: int,
+          changes: dict[str, Any], within: str | None = None) -> int:
+    """Rewrites stored events, for what must not outlive its source (a deleted message's text):
+    in these users' streams, the events of `types` whose field at the path `match` equals `value`
+    get `changes` merged into the frame, or into its object `within`. Their `seq` stays, so a
+    resume still replays every number. Returns how many events changed."""
+    merged = "jsonb_set(frame, %s::text[], (frame #> %s::text[]) || %s::jsonb)" if within else "frame || %s::jsonb"
+    params: list[Any] = [[within], [within]] if within else []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE event_stream SET frame = {merged}"
+            " WHERE user_id = ANY(%s) AND family = %s AND frame->>'type' = ANY(%s) AND frame #>> %s::text[] = %s",
+            [*params, orjson.dumps(changes).decode(), user_ids, family, types, match, str(value)],
+        )
+        return cursor.rowcount
+
+
 def prune(*, created_before: datetime, batch_size: int, max_batches: int) -> int:
     """Deletes events older than the retention, oldest first, a bounded number per call. Heads
     stay: a user's numbering never restarts."""

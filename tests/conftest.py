@@ -187,6 +187,9 @@ class RestClient:
     def post(self, path: str, json=None, **kwargs) -> requests.Response:
         return self.session.post(self.base_url + path, json=json, timeout=15, **kwargs)
 
+    def patch(self, path: str, json=None, **kwargs) -> requests.Response:
+        return self.session.patch(self.base_url + path, json=json, timeout=15, **kwargs)
+
     def delete(self, path: str, **kwargs) -> requests.Response:
         return self.session.delete(self.base_url + path, timeout=15, **kwargs)
 

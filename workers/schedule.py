@@ -2,7 +2,8 @@
 from celery import current_app
 from django.conf import settings
 
-# Uploads no message took are looked for hourly; they are kept CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS.
+# Uploads no message took, and attachments of deleted messages, are looked for hourly; they are kept
+# CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS and CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS.
 UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
 # Events past their retention are pruned every 10 minutes, a bounded number per run.
 EVENT_PRUNE_SECONDS = 600
@@ -21,6 +22,11 @@ current_app.conf.beat_schedule = {
     },
     "chat-remove-unattached-uploads": {
         "task": "chat.remove_unattached_uploads",
+        "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
+        "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
+    },
+    "chat-remove-deleted-attachments": {
+        "task": "chat.remove_deleted_attachments",
         "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
         "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
     },

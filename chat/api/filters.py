@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from chat import selectors
 from chat.models import ChatMessage
@@ -47,12 +47,19 @@ class MessageFilter(django_filters.FilterSet):
     is_read = BooleanFilter()
     since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
-    has_attachment = BooleanFilter(field_name="attachment", lookup_expr="isnull", exclude=True)
+    has_attachment = BooleanFilter(method="filter_has_attachment")
     search = django_filters.CharFilter(method="filter_search", max_length=MAX_SEARCH_LENGTH)
 
     class Meta:
         model = ChatMessage
         fields: list[str] = []
+
+    def filter_has_attachment(self, messages: QuerySet[ChatMessage], name: str, value: bool | None) -> QuerySet[ChatMessage]:
+        """A deleted message shows no attachment, whatever its row still points to."""
+        if value is None:
+            return messages
+        shown = Q(attachment__isnull=False, deleted_at__isnull=True)
+        return messages.filter(shown) if value else messages.exclude(shown)
 
     def filter_search(self, messages: QuerySet[ChatMessage], name: str, value: str) -> QuerySet[ChatMessage]:
         return selectors.search_messages(messages, value)

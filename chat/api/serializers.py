@@ -9,7 +9,17 @@ from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from chat.services import validate_message_text, validate_read_selector
-from core.api.fields import FlagField, IdField, IdListField, IntegerRangeField, TempIdField, TextField
+from core.api.fields import (
+    EmojiField,
+    FlagField,
+    IdField,
+    IdListField,
+    IntegerRangeField,
+    TempIdField,
+    TextField,
+    TimestampField,
+)
+from core.errors import ValidationFailed
 
 
 class SendMessageSerializer(serializers.Serializer):
@@ -17,6 +27,8 @@ class SendMessageSerializer(serializers.Serializer):
     message = TextField(required=False, allow_blank=True, trim_whitespace=False, default="")
     attachment_id = IdField(required=False, allow_null=True)
     temp_id = TempIdField(required=False, allow_null=True)
+    reply_to_id = IdField(required=False, allow_null=True,
+                          help_text="A message of the same conversation that this one answers.")
 
     def validate(self, attrs: dict) -> dict:
         has_attachment = attrs.get("attachment_id") is not None or attrs.get("attachment") is not None
@@ -28,6 +40,37 @@ class SendMessageWithUploadSerializer(SendMessageSerializer):
     """A multipart send may carry the file itself; it is stored as an upload, then attached."""
 
     attachment = serializers.FileField(required=False, allow_empty_file=True, max_length=None, use_url=False)
+
+
+class EditMessageSerializer(serializers.Serializer):
+    message = TextField(allow_blank=True, trim_whitespace=False,
+                        help_text="The new text; may be empty only when the message has an attachment.")
+
+    def validate(self, attrs: dict) -> dict:
+        # An absent text must not read as "" and clear an attachment's caption.
+        if self.initial_data.get("message") is None:
+            raise ValidationFailed("message is required")
+        return attrs
+
+
+class ReactionRequestSerializer(serializers.Serializer):
+    emoji = EmojiField(help_text="One emoji (a single grapheme: flags, skin tones and ZWJ sequences count as one), "
+                                 "at most 32 bytes.")
+
+
+class MuteSerializer(serializers.Serializer):
+    until = TimestampField(required=False, allow_null=True, default=None,
+                           help_text="When the mute ends (ISO-8601, in the future); null or absent: until unmuted.")
+
+
+class MuteResultSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    muted = serializers.BooleanField()
+    muted_until = serializers.DateTimeField(allow_null=True)
+
+
+class BlockRequestSerializer(serializers.Serializer):
+    user_id = IdField()
 
 
 class UploadSerializer(serializers.Serializer):
@@ -101,6 +144,24 @@ class OtherUserSerializer(serializers.Serializer):
     is_online = serializers.BooleanField()
 
 
+class BlockSerializer(serializers.Serializer):
+    user = OtherUserSerializer(help_text="The blocked person (is_online is always false here).")
+    created_at = serializers.DateTimeField()
+
+
+class ReplyExcerptSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sender_id = serializers.IntegerField()
+    message = serializers.CharField(allow_blank=True, help_text="The first 200 characters of the original as it "
+                                                                "reads now; empty once it is deleted.")
+    deleted = serializers.BooleanField()
+
+
+class ReactionSerializer(serializers.Serializer):
+    emoji = serializers.CharField()
+    user_ids = serializers.ListField(child=serializers.IntegerField(), help_text="Who added it, first first.")
+
+
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation_id = serializers.IntegerField()
@@ -119,6 +180,11 @@ class MessageSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
     timestamp = serializers.DateTimeField()
     temp_id = serializers.CharField(allow_null=True)
+    reply_to = ReplyExcerptSerializer(allow_null=True)
+    edited_at = serializers.DateTimeField(allow_null=True)
+    deleted_at = serializers.DateTimeField(allow_null=True, help_text="Set once deleted: the text is then empty "
+                                                                      "and the attachment null.")
+    reactions = ReactionSerializer(many=True)
 
 
 class QueuedSerializer(serializers.Serializer):
@@ -134,6 +200,9 @@ class ConversationSerializer(serializers.Serializer):
     last_message_by_me = serializers.BooleanField()
     unread_count = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
+    muted = serializers.BooleanField(help_text="No chat notifications from this conversation while true.")
+    muted_until = serializers.DateTimeField(allow_null=True, help_text="When the mute ends; null when it lasts "
+                                                                      "until unmuted, or when not muted.")
 
 
 class HistorySerializer(serializers.Serializer):

@@ -22,9 +22,10 @@ from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
 from core.api.viewsets import ApiViewSet, action
 from core.errors import NotFound, ValidationFailed
+from core.timestamps import iso_z
 from core.users import active_user, display_name
-from core.validation import parse_id
-from presence.selectors import online_contacts, visible_online_among
+from core.validation import parse_emoji, parse_id
+from presence.selectors import online_contacts
 from realtime.fanout import run_async
 from realtime.handover import enqueue_now
 
@@ -37,6 +38,13 @@ class MessagePagination(CursorPagination):
 
 
 USER_ID_PARAMETER = id_path_parameter("user_id", "The other person's user id.")
+MESSAGE_ID_PARAMETER = id_path_parameter("id", "The message's id.")
+CONVERSATION_ID_PARAMETER = id_path_parameter("conversation_id", "The conversation's id.")
+BLOCKED_ID_PARAMETER = id_path_parameter("user_id", "The blocked person's user id.")
+EMOJI_PARAMETER = OpenApiParameter("emoji", str, OpenApiParameter.PATH, description="The emoji, percent-encoded.")
+QUEUED = {"status": "queued", "temp_id": None}
+CHANGE_RESPONSES = {200: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
+                    404: ErrorSerializer}
 ATTACHMENT_ID_PARAMETER = id_path_parameter("attachment_id", "The attachment's id.")
 SEARCH_PARAMETER = OpenApiParameter(
     "search", {"type": "string", "maxLength": MAX_SEARCH_LENGTH},
@@ -56,16 +64,18 @@ class ChatViewSet(ApiViewSet):
     pagination_class = MessagePagination
     serializer_class = s.MessageSerializer
     parser_classes = [JSONParser, FormParser, UploadParser]
-    throttle_scopes = {"create": "chat_send", "upload_attachment": "chat_upload", "typing": "chat_typing",
-                       "mark_read": "chat_receipts"}
+    # Changes to sent messages share the sends' budget.
+    throttle_scopes = {"create": "chat_send", "partial_update": "chat_send", "destroy": "chat_send",
+                       "add_reaction": "chat_send", "remove_reaction": "chat_send",
+                       "upload_attachment": "chat_upload", "typing": "chat_typing", "mark_read": "chat_receipts"}
 
     def get_queryset(self):
         return selectors.message_list(self.user_id)
 
     @extend_schema(request={"application/json": s.SendMessageSerializer,
                             "multipart/form-data": s.SendMessageWithUploadSerializer},
-                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 404: ErrorSerializer,
-                              409: ErrorSerializer})
+                   responses={201: s.MessageSerializer, 202: s.QueuedSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
+                              404: ErrorSerializer, 409: ErrorSerializer})
     async def create(self, request):
         send = await sync_to_async(self.new_message)(request)
         await typing.stop_typing(user_id=self.user_id, user_name=display_name(request.user),
@@ -84,7 +94,8 @@ class ChatViewSet(ApiViewSet):
         idempotency_key = services.idempotency_key_for(temp_id)
         attachment_id = self.attachment_to_send(fields, idempotency_key)
         return services.NewMessage(sender_id=self.user_id, receiver_id=fields["receiver_id"], text=fields["message"],
-                                   temp_id=temp_id, idempotency_key=idempotency_key, attachment_id=attachment_id)
+                                   temp_id=temp_id, idempotency_key=idempotency_key, attachment_id=attachment_id,
+                                   reply_to_id=fields.get("reply_to_id"))
 
     def stored_message(self, send: services.NewMessage) -> dict:
         message = selectors.sent_message(sender_id=send.sender_id, idempotency_key=send.idempotency_key)
@@ -103,6 +114,58 @@ class ChatViewSet(ApiViewSet):
             # A retried send: its file is stored and attached already.
             return retried.attachment_id
         return services.store_attachment(uploader_id=self.user_id, upload=upload).pk
+
+    @extend_schema(parameters=[MESSAGE_ID_PARAMETER], request=s.EditMessageSerializer, responses=CHANGE_RESPONSES)
+    async def partial_update(self, request, pk: str):
+        """Edits your own message, within CHAT_EDIT_WINDOW_SECONDS of sending."""
+        message_id = parse_id(pk, "id")
+        data = s.EditMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return await self.changed(tasks.EDIT_MESSAGE, editor_id=self.user_id, message_id=message_id,
+                                  text=data.validated_data["message"])
+
+    @extend_schema(parameters=[MESSAGE_ID_PARAMETER],
+                   responses={204: None, 202: s.QueuedSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
+    async def destroy(self, request, pk: str):
+        """Deletes your own message, at any time: its text and attachment are gone for both people."""
+        message_id = parse_id(pk, "id")
+        outcome = await wait_for(tasks.DELETE_MESSAGE, user_id=self.user_id, message_id=message_id)
+        if outcome is None:
+            return Response(QUEUED, status=status.HTTP_202_ACCEPTED)
+        raise_if_error(outcome)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(parameters=[MESSAGE_ID_PARAMETER], request=s.ReactionRequestSerializer, responses=CHANGE_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="reactions")
+    async def add_reaction(self, request, pk: str):
+        """Adds your emoji to a message of your conversation (adding it twice changes nothing)."""
+        message_id = parse_id(pk, "id")
+        data = s.ReactionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return await self.changed(tasks.REACT, user_id=self.user_id, message_id=message_id,
+                                  emoji=data.validated_data["emoji"], add=True)
+
+    @extend_schema(parameters=[MESSAGE_ID_PARAMETER, EMOJI_PARAMETER], request=None, responses=CHANGE_RESPONSES)
+    @action(detail=True, methods=["delete"], url_path=r"reactions/(?P<emoji>[^/]+)")
+    async def remove_reaction(self, request, pk: str, emoji: str):
+        """Removes your emoji from a message (removing what is not there changes nothing)."""
+        message_id = parse_id(pk, "id")
+        return await self.changed(tasks.REACT, user_id=self.user_id, message_id=message_id,
+                                  emoji=parse_emoji(emoji), add=False)
+
+    async def changed(self, task: str, *, message_id: int, **kwargs) -> Response:
+        """Hands a change of a message to the workers; answers with the message as it is after it."""
+        outcome = await wait_for(task, message_id=message_id, **kwargs)
+        if outcome is None:
+            return Response(QUEUED, status=status.HTTP_202_ACCEPTED)
+        raise_if_error(outcome)
+        return Response(await sync_to_async(self.message_seen_by_caller)(message_id))
+
+    def message_seen_by_caller(self, message_id: int) -> dict:
+        message = selectors.message_of_user(user_id=self.user_id, message_id=message_id)
+        if message is None:
+            raise NotFound("Message not found")
+        return selectors.message_payload(message)
 
     @extend_schema(parameters=[SEARCH_PARAMETER], responses={200: s.MessageSerializer(many=True)})
     def list(self, request):
@@ -130,7 +193,7 @@ class ChatViewSet(ApiViewSet):
             "messages": [selectors.message_payload(message) for message in messages],
             # Presence is shown to contacts only: without a conversation there is none to show.
             "other_user": selectors.other_user_payload(
-                other, visible_online_among(self.user_id, [other.pk]) if conversation else set()
+                other, selectors.visible_online_partners(self.user_id, [other.pk]) if conversation else set()
             ),
             "has_more": has_more,
         })
@@ -160,11 +223,52 @@ class ChatViewSet(ApiViewSet):
             run_async(typing.stop_typing(user_id=user_id, user_name=user_name, partner_id=partner_id, only_if_active=False))
             return Response({"success": True})
         active_user(partner_id)
+        if selectors.is_blocked_either_way(user_id, partner_id):
+            # Goes nowhere, silently, as on the socket: only a send tells the blocked person.
+            return Response({"success": True})
         if run_async(typing.start_typing(user_id=user_id, user_name=user_name, partner_id=partner_id)):
             enqueue_now(tasks.RECORD_TYPING, user_id=user_id, partner_id=partner_id, is_typing=True)
         enqueue_now(tasks.EXPIRE_TYPING, countdown=settings.CHAT_TYPING_TTL_SECONDS + 0.5,
                     user_id=user_id, user_name=user_name, partner_id=partner_id)
         return Response({"success": True})
+
+    @extend_schema(methods=["POST"], parameters=[CONVERSATION_ID_PARAMETER], request=s.MuteSerializer,
+                   responses={200: s.MuteResultSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+    @extend_schema(methods=["DELETE"], parameters=[CONVERSATION_ID_PARAMETER], request=None,
+                   responses={204: None, 404: ErrorSerializer})
+    @action(detail=False, methods=["post", "delete"], url_path=rf"conversations/(?P<conversation_id>{PATH_ID})/mute")
+    def mute(self, request, conversation_id: str):
+        """Mutes a conversation (no chat notifications; messages still arrive and count) or unmutes it."""
+        conversation = parse_id(conversation_id, "conversation_id")
+        if request.method == "DELETE":
+            services.unmute_conversation(user_id=self.user_id, conversation_id=conversation)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = s.MuteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mute = services.mute_conversation(user_id=self.user_id, conversation_id=conversation,
+                                          until=data.validated_data["until"])
+        return Response({"conversation_id": conversation, "muted": True, "muted_until": iso_z(mute.until)})
+
+    @extend_schema(methods=["GET"], responses={200: s.BlockSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=s.BlockRequestSerializer,
+                   responses={201: s.BlockSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+    @action(detail=False, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def blocks(self, request):
+        """The people you blocked, or block one more: neither of you then gets the other's messages,
+        typing or presence."""
+        if request.method == "GET":
+            return Response([selectors.block_payload(block) for block in selectors.blocks_of(self.user_id)])
+        data = s.BlockRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        block = services.block_user(blocker_id=self.user_id, blocked_id=data.validated_data["user_id"])
+        return Response(selectors.block_payload(block), status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[BLOCKED_ID_PARAMETER], request=None, responses={204: None, 400: ErrorSerializer})
+    @action(detail=False, methods=["delete"], url_path=rf"blocks/(?P<user_id>{PATH_ID})")
+    def unblock(self, request, user_id: str):
+        """Unblocks someone (unblocking someone not blocked changes nothing)."""
+        services.unblock_user(blocker_id=self.user_id, blocked_id=parse_id(user_id, "user_id"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: s.UnreadCountSerializer})
     @action(detail=False, methods=["get"], url_path="unread-count")

@@ -23,9 +23,11 @@ from core.validation import (
     MAX_TEMP_ID_LENGTH,
     is_ascii_digits,
     parse_bool,
+    parse_emoji,
     parse_id,
     parse_id_list,
     parse_int,
+    parse_optional_timestamp,
     parse_temp_id,
     parse_text,
 )
@@ -108,6 +110,20 @@ class TempIdField(ParsedField, serializers.CharField):
 
     def parse(self, value: Any) -> str | None:
         return parse_temp_id(value)
+
+
+class EmojiField(ParsedField, serializers.CharField):
+    """One emoji grapheme (`parse_emoji`)."""
+
+    def parse(self, value: Any) -> str:
+        return parse_emoji(value, self.name)
+
+
+class TimestampField(ParsedField, serializers.DateTimeField):
+    """An ISO-8601 date and time, or null (`parse_optional_timestamp`)."""
+
+    def parse(self, value: Any) -> Any:
+        return parse_optional_timestamp(value, self.name)
 
 
 class FlagField(ParsedField, serializers.BooleanField):

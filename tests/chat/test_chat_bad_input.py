@@ -36,6 +36,18 @@ BAD_FRAMES = [
     ({"type": "typing", "receiver_id": 1, "is_typing": "yes"}, "validation_error", "is_typing must be true or false"),
     ({"type": "get_online_status"}, "validation_error", "user_id is required"),
     ({"type": "get_online_status", "user_id": 987654321}, "not_found", "User not found"),
+    ({"type": "message", "receiver_id": 1, "message": "x", "reply_to_id": "first"}, "validation_error",
+     "reply_to_id must be a positive integer"),
+    ({"type": "edit_message", "message": "x"}, "validation_error", "message_id is required"),
+    ({"type": "edit_message", "message_id": 1}, "validation_error", "message is required"),
+    ({"type": "edit_message", "message_id": 1, "message": ["x"]}, "validation_error", "message must be a string"),
+    ({"type": "edit_message", "message_id": 987654321, "message": "x"}, "not_found", "Message not found"),
+    ({"type": "delete_message", "message_id": "٣"}, "validation_error", "message_id must be a positive integer"),
+    ({"type": "delete_message", "message_id": 987654321}, "not_found", "Message not found"),
+    ({"type": "react", "message_id": 1, "emoji": "+1"}, "validation_error", "emoji must be one emoji"),
+    ({"type": "react", "message_id": 1, "emoji": "👍", "action": "toggle"}, "validation_error",
+     'action must be "add" or "remove"'),
+    ({"type": "react", "message_id": 987654321, "emoji": "👍"}, "not_found", "Message not found"),
 ]
 
 

@@ -20,10 +20,13 @@ MESSAGE = {
     "id": 42, "conversation_id": 7, "sender": 1, "sender_id": 1, "sender_name": "Alice", "sender_avatar": None,
     "receiver": 2, "receiver_id": 2, "receiver_name": "Bob", "message": "Hi 👋", "attachment": None,
     "attachment_type": None, "is_read": False, "read_at": None, "delivered_at": None, "timestamp": AT,
-    "temp_id": "t-1",
+    "temp_id": "t-1", "reply_to": None, "edited_at": None, "deleted_at": None, "reactions": [],
 }
 ATTACHED_REPLAYED = {**MESSAGE, "message": "", "attachment": "/api/v1/communication/chats/attachments/9/download/",
                      "attachment_type": "image", "delivered_at": AT, "temp_id": None}
+REPLY_EDITED_WITH_REACTIONS = {**MESSAGE, "id": 43, "temp_id": None, "edited_at": AT,
+                               "reply_to": {"id": 42, "sender_id": 1, "message": "", "deleted": True},
+                               "reactions": [{"emoji": "👍🏽", "user_ids": [1, 2]}, {"emoji": "🇫🇷", "user_ids": [2]}]}
 NOTIFICATION = {
     "id": 9, "notification_type": "assignment", "title": "New assignment", "message": "Essay due Friday",
     "link": "/courses/3/assignments/12", "icon": None, "color": None, "priority": "high", "is_read": False,
@@ -42,6 +45,11 @@ CATALOGUE = [
     (CHAT, frames.with_seq, {"frame": frames.message(MESSAGE), "seq": 12}),
     (CHAT, frames.replayed, {"frame": frames.with_seq(frames.message(MESSAGE), 12)}),
     (NOTIFICATIONS, frames.replayed, {"frame": frames.with_seq(frames.notification(NOTIFICATION), 3)}),
+    (CHAT, frames.message, {"payload": REPLY_EDITED_WITH_REACTIONS}),
+    (CHAT, frames.message_edited, {"message_id": 42, "conversation_id": 7, "text": "Hi 👋🏽", "edited_at": AT}),
+    (CHAT, frames.message_deleted, {"message_id": 42, "conversation_id": 7, "deleted_at": AT}),
+    (CHAT, frames.reaction, {"message_id": 42, "conversation_id": 7, "user_id": 2, "emoji": "👩‍👩‍👧‍👦", "added": True}),
+    (CHAT, frames.reaction, {"message_id": 42, "conversation_id": 7, "user_id": 2, "emoji": "1️⃣", "added": False}),
     (CHAT, frames.pong, {}),
     (NOTIFICATIONS, frames.pong, {}),
     (CHAT, frames.error, {"error": "receiver_id is required", "code": "validation_error"}),

@@ -1,7 +1,9 @@
 """Chat tasks: the message pipeline's persistence, receipts and replay, and the upload clean-up."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
@@ -79,6 +81,36 @@ def mark_read(
     return {"count": result.count, "read_at": iso_z(result.read_at)}
 
 
+def _answered(change: Callable[[], object], reply_channel: str | None) -> dict:
+    """Runs a change a socket or a REST request asked for. A refusal is answered on the asking
+    socket as an `error` frame and returned for a REST view; the change itself reaches both
+    people through their streams."""
+    try:
+        change()
+    except ClientError as error:
+        if reply_channel:
+            push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
+        return error.as_dict()
+    return {"ok": True}
+
+
+@shared_task(base=ReliableTask, name=names.EDIT_MESSAGE)
+def edit_message(*, editor_id: int, message_id: int, text: str, reply_channel: str | None = None) -> dict:
+    return _answered(partial(services.edit_message, editor_id=editor_id, message_id=message_id, text=text),
+                     reply_channel)
+
+
+@shared_task(base=ReliableTask, name=names.DELETE_MESSAGE)
+def delete_message(*, user_id: int, message_id: int, reply_channel: str | None = None) -> dict:
+    return _answered(partial(services.delete_message, user_id=user_id, message_id=message_id), reply_channel)
+
+
+@shared_task(base=ReliableTask, name=names.REACT)
+def react(*, user_id: int, message_id: int, emoji: str, add: bool, reply_channel: str | None = None) -> dict:
+    return _answered(partial(services.react, user_id=user_id, message_id=message_id, emoji=emoji, add=add),
+                     reply_channel)
+
+
 @shared_task(base=ReliableTask, name=names.DELIVER_PENDING_MANY)
 def deliver_pending_many(*, requests: list[dict]) -> int:
     """Replays undelivered messages to new sockets (`[{"user_id": ..., "channel": ...}, ...]`);
@@ -115,4 +147,14 @@ def remove_unattached_uploads() -> int:
     return services.remove_unattached_attachments(
         created_before=timezone.now() - timedelta(seconds=settings.CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS),
         batch_size=UNATTACHED_UPLOAD_BATCH, max_batches=UNATTACHED_UPLOAD_BATCHES_PER_RUN,
+    )
+
+
+@shared_task(base=ReliableTask, name=names.REMOVE_DELETED_ATTACHMENTS)
+def remove_deleted_attachments() -> int:
+    """Beat's: the files of messages deleted more than CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS
+    ago go, a bounded number per run."""
+    return services.remove_deleted_attachments(
+        deleted_before=timezone.now() - timedelta(seconds=settings.CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS),
+        batch_size=services.DELETED_ATTACHMENT_BATCH, max_batches=UNATTACHED_UPLOAD_BATCHES_PER_RUN,
     )
