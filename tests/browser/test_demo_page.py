@@ -1,8 +1,10 @@
 """The demo page end to end: two people in headless Chromium against the real server and worker.
 
-The browser script (web/tests/demo.browser.js) drives both pages; this test starts the stack,
-makes the users, and answers the script's "@@notify <user id>" line by sending a notification
-through the Celery task API, as another ERP module would. Screenshots: tests/artifacts/screenshots/.
+The browser script (web/tests/demo.browser.js) drives both pages: messages, ticks, typing, the
+bell, attachments, a network drop, then a reply, an edit, a reaction, a deletion, a mute and a
+block, each seen on the other page. This test starts the stack, makes the users, and answers the
+script's "@@notify <user id>" line by sending a notification through the Celery task API, as
+another ERP module would. Screenshots: tests/artifacts/screenshots/.
 """
 from __future__ import annotations
 

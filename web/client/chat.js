@@ -10,7 +10,10 @@
  *   reconnect or a frame delivered twice is emitted once.
  * - Typing is debounced: `is_typing:true` once (refreshed while typing goes on, before the server's
  *   5 s expiry), `false` after `typingIdleMs` without input or when the message is sent.
- * - Read and delivery receipts are idempotent and are kept until the socket is open.
+ * - Read and delivery receipts, edits, deletions and reactions are idempotent and are kept until the
+ *   socket is open. The last three have no direct reply: their event (`message_edited`,
+ *   `message_deleted`, `reaction`) reaches every socket of both people, this one included, and a
+ *   refusal is an `error` frame without `temp_id`.
  *
  * - Events of the stream (`seq`) are passed on in order, once, and every reconnect resumes from the
  *   last one (`ReconnectingSocket`).
@@ -40,7 +43,7 @@ export class ChatClient extends Emitter {
     this.options = { ...CHAT_DEFAULTS, ...defined({ resendAfterMs, typingIdleMs, typingRefreshMs }) };
     this.socket = new ReconnectingSocket({ ...socketOptions, path: "/ws/chat/" });
     this.outbox = new Map();
-    this.receipts = new Map();
+    this.deferred = new Map();
     this.typingTo = new Map();
     this.seen = new RecentSet();
     this.userId = null;
@@ -78,14 +81,15 @@ export class ChatClient extends Emitter {
    * Queues a message and sends it as soon as the socket is open. Returns the outbox entry; its
    * `sent` promise resolves with the `message_sent` frame or rejects with the `error` frame.
    */
-  sendMessage(receiverId, text = "", { attachmentId, tempId } = {}) {
+  sendMessage(receiverId, text = "", { attachmentId, tempId, replyToId } = {}) {
     const receiver = toId(receiverId);
     this.stopTyping(receiver);
     const frame = { type: "message", receiver_id: receiver, message: text, temp_id: tempId ?? newTempId() };
     if (attachmentId != null) frame.attachment_id = toId(attachmentId);
+    if (replyToId != null) frame.reply_to_id = toId(replyToId);
     const entry = {
       temp_id: frame.temp_id, receiver_id: receiver, message: text, attachment_id: frame.attachment_id ?? null,
-      created_at: new Date().toISOString(), frame, lastSentAt: 0, attempts: 0,
+      reply_to_id: frame.reply_to_id ?? null, created_at: new Date().toISOString(), frame, lastSentAt: 0, attempts: 0,
     };
     entry.sent = new Promise((resolve, reject) => {
       entry.settle = { resolve, reject };
@@ -127,25 +131,54 @@ export class ChatClient extends Emitter {
     if (upToId != null && messageIds != null) throw new TypeError("markRead: upToId goes with conversationId or senderId");
     const watermark = upToId != null ? { up_to_id: toId(upToId) } : {};
     if (conversationId != null) {
-      return this.sendReceipt(`c:${conversationId}`, { type: "read_receipt", conversation_id: toId(conversationId), ...watermark });
+      return this.sendOrDefer(`c:${conversationId}`, { type: "read_receipt", conversation_id: toId(conversationId), ...watermark });
     }
-    if (senderId != null) return this.sendReceipt(`s:${senderId}`, { type: "read_receipt", sender_id: toId(senderId), ...watermark });
+    if (senderId != null) return this.sendOrDefer(`s:${senderId}`, { type: "read_receipt", sender_id: toId(senderId), ...watermark });
     const ids = messageIds.map(toId);
-    return this.sendReceipt(`m:${ids.join(",")}`, { type: "read_receipt", message_ids: ids });
+    return this.sendOrDefer(`m:${ids.join(",")}`, { type: "read_receipt", message_ids: ids });
   }
 
   acknowledgeDelivery(messageIds) {
     const ids = messageIds.map(toId);
-    return this.sendReceipt(`d:${ids.join(",")}`, { type: "delivery_receipt", message_ids: ids });
+    return this.sendOrDefer(`d:${ids.join(",")}`, { type: "delivery_receipt", message_ids: ids });
   }
 
-  sendReceipt(key, frame) {
-    if (!this.socket.send(frame)) this.receipts.set(key, frame);
+  /** Sends an idempotent frame now, or else on connect: the newest one per `key` (a later edit replaces an earlier). */
+  sendOrDefer(key, frame) {
+    if (!this.socket.send(frame)) this.deferred.set(key, frame);
   }
 
   /** Asks for one user's presence; the answer arrives as an `online_status` event. */
   requestOnlineStatus(userId) {
     return this.socket.send({ type: "get_online_status", user_id: toId(userId) });
+  }
+
+  // Changing sent messages ----------------------------------------------------------------
+
+  /** Replaces the text of the user's own message (within the server's edit window). */
+  editMessage(messageId, text) {
+    const id = toId(messageId);
+    return this.sendOrDefer(`e:${id}`, { type: "edit_message", message_id: id, message: text });
+  }
+
+  /** Deletes the user's own message: both people then see it without text or attachment. */
+  deleteMessage(messageId) {
+    const id = toId(messageId);
+    return this.sendOrDefer(`x:${id}`, { type: "delete_message", message_id: id });
+  }
+
+  react(messageId, emoji) {
+    return this.sendReaction(messageId, emoji, "add");
+  }
+
+  unreact(messageId, emoji) {
+    return this.sendReaction(messageId, emoji, "remove");
+  }
+
+  sendReaction(messageId, emoji, action) {
+    const id = toId(messageId);
+    // One key for both actions: a remove given offline after an add leaves only the remove to send.
+    return this.sendOrDefer(`r:${id}:${emoji}`, { type: "react", message_id: id, emoji, action });
   }
 
   // Typing --------------------------------------------------------------------------------
@@ -177,9 +210,9 @@ export class ChatClient extends Emitter {
     this.userId = frame.user_id;
     // Whatever was in flight on the old connection may never have arrived.
     this.flush({ force: true });
-    const receipts = [...this.receipts.values()];
-    this.receipts.clear();
-    for (const receipt of receipts) this.socket.send(receipt);
+    const deferred = [...this.deferred.values()];
+    this.deferred.clear();
+    for (const kept of deferred) this.socket.send(kept);
     clearInterval(this.resendTimer);
     this.resendTimer = setInterval(() => this.flush(), Math.max(1000, this.options.resendAfterMs / 2));
     this.emit("connected", frame, info);

@@ -7,5 +7,5 @@ export {
 export { ChatClient } from "./chat.js";
 export { NotificationClient } from "./notifications.js";
 export { ApiError, RestApi } from "./rest.js";
-export { ChatStore, messageStatus, NotificationStore, PresenceStore, Store, TypingStore } from "./stores.js";
+export { ChatStore, hasReacted, messageStatus, NotificationStore, PresenceStore, Store, TypingStore } from "./stores.js";
 export { ChatSession, NotificationSession, sharedChatSession, sharedNotificationSession } from "./session.js";

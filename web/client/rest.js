@@ -48,10 +48,53 @@ export class RestApi {
 
   // Chat ----------------------------------------------------------------------------------
 
-  sendMessage({ receiverId, message, tempId, attachmentId }) {
+  sendMessage({ receiverId, message, tempId, attachmentId, replyToId }) {
     const body = { receiver_id: receiverId, message, temp_id: tempId };
     if (attachmentId != null) body.attachment_id = attachmentId;
+    if (replyToId != null) body.reply_to_id = replyToId;
     return this.request("POST", "/api/v1/communication/chats/", body);
+  }
+
+  /** PATCH chats/{id}/ -> the message as edited. */
+  editMessage(messageId, message) {
+    return this.request("PATCH", `/api/v1/communication/chats/${messageId}/`, { message });
+  }
+
+  deleteMessage(messageId) {
+    return this.request("DELETE", `/api/v1/communication/chats/${messageId}/`);
+  }
+
+  /** POST chats/{id}/reactions/ -> the message with its `reactions`. */
+  addReaction(messageId, emoji) {
+    return this.request("POST", `/api/v1/communication/chats/${messageId}/reactions/`, { emoji });
+  }
+
+  removeReaction(messageId, emoji) {
+    return this.request("DELETE", `/api/v1/communication/chats/${messageId}/reactions/${encodeURIComponent(emoji)}/`);
+  }
+
+  /** Mutes a conversation until `until` (a Date or ISO string), or until unmuted: {conversation_id, muted, muted_until}. */
+  mute(conversationId, { until = null } = {}) {
+    const body = { until: until instanceof Date ? until.toISOString() : until };
+    return this.request("POST", `/api/v1/communication/chats/conversations/${conversationId}/mute/`, body);
+  }
+
+  unmute(conversationId) {
+    return this.request("DELETE", `/api/v1/communication/chats/conversations/${conversationId}/mute/`);
+  }
+
+  /** The people the caller blocked, oldest first: [{user, created_at}]. */
+  blocks() {
+    return this.request("GET", "/api/v1/communication/chats/blocks/");
+  }
+
+  /** Blocks a user, both ways (no messages, typing or presence between the two): {user, created_at}. */
+  block(userId) {
+    return this.request("POST", "/api/v1/communication/chats/blocks/", { user_id: userId });
+  }
+
+  unblock(userId) {
+    return this.request("DELETE", `/api/v1/communication/chats/blocks/${userId}/`);
   }
 
   conversations() {

@@ -4,9 +4,10 @@
  * them; `sharedChatSession`/`sharedNotificationSession` let several components share one socket.
  */
 import { ChatClient } from "./chat.js";
+import { toId } from "./ids.js";
 import { NotificationClient } from "./notifications.js";
 import { ApiError, RestApi } from "./rest.js";
-import { ChatStore, NotificationStore, PresenceStore, TypingStore } from "./stores.js";
+import { ChatStore, hasReacted, NotificationStore, PresenceStore, TypingStore } from "./stores.js";
 
 export class ChatSession {
   constructor({ baseUrl, token, fetch, ...clientOptions }) {
@@ -26,9 +27,10 @@ export class ChatSession {
     client.on("status", (status) => chat.set({ status }));
     client.on("connected", (frame, { resuming } = {}) => {
       chat.set({ userId: frame.user_id });
-      // A resumed stream brings what was missed; otherwise (the first connect) load it. Presence
-      // is not in the stream: the conversations (with it) are refreshed either way.
-      if (resuming) this.refreshConversations().catch(() => {});
+      // A resumed stream brings what was missed; otherwise (the first connect) load it. Presence,
+      // mutes and blocks are not in the stream: the conversations (with the first two) and the
+      // blocks are refreshed either way.
+      if (resuming) this.refreshUnstreamed();
       else this.resync();
     });
     client.on("resync_required", () => this.resync());
@@ -60,13 +62,18 @@ export class ChatSession {
       if (frame.unread_count === 0) this.readAsked.delete(frame.conversation_id);
       chat.applyUnreadCount(frame);
     });
+    client.on("message_edited", (frame) => chat.applyEdit(frame));
+    client.on("message_deleted", (frame) => chat.applyDeletion(frame));
+    client.on("reaction", (frame) => chat.applyReaction(frame));
     client.on("typing_indicator", (frame) => typing.apply(frame));
-    const presenceChanged = (frame) => {
-      presence.setOnline(frame.user_id, frame.is_online, frame.last_seen);
-      chat.setOnline(frame.user_id, frame.is_online);
-    };
+    const presenceChanged = (frame) => this.showPresence(frame.user_id, frame.is_online, frame.last_seen);
     client.on("online_status", presenceChanged);
     client.on("online_status_changed", presenceChanged);
+  }
+
+  showPresence(userId, isOnline, lastSeen) {
+    this.presence.setOnline(userId, isOnline, lastSeen);
+    this.chat.setOnline(userId, isOnline);
   }
 
   start() {
@@ -82,9 +89,14 @@ export class ChatSession {
   /** The state over REST: on the first connect, and when the stream cannot be resumed. */
   async resync() {
     await Promise.allSettled([
-      this.refreshConversations(),
+      this.refreshUnstreamed(),
       ...[...this.loadedWith].map((userId) => this.loadHistory(userId)),
     ]);
+  }
+
+  /** What no event tells of: presence and mutes (in the conversation list), and blocks. */
+  refreshUnstreamed() {
+    return Promise.allSettled([this.refreshConversations(), this.refreshBlocks()]);
   }
 
   async refreshConversations() {
@@ -114,8 +126,70 @@ export class ChatSession {
     return page.has_more;
   }
 
+  /** `options`: `{attachmentId, replyToId}` (a message of the same conversation to answer). */
   sendMessage(receiverId, text, options) {
     return this.client.sendMessage(receiverId, text, options);
+  }
+
+  /**
+   * Edits, deletions and reactions show once their event returns (to this socket too); a refusal
+   * is an `error` event of the client, without `temp_id`.
+   */
+  editMessage(messageId, text) {
+    this.client.editMessage(messageId, text);
+  }
+
+  deleteMessage(messageId) {
+    this.client.deleteMessage(messageId);
+  }
+
+  react(messageId, emoji) {
+    this.client.react(messageId, emoji);
+  }
+
+  unreact(messageId, emoji) {
+    this.client.unreact(messageId, emoji);
+  }
+
+  /** Adds the user's `emoji` to a message, or removes it if it is there. */
+  toggleReaction(message, emoji) {
+    if (hasReacted(message, this.chat.state.userId, emoji)) this.unreact(message.id, emoji);
+    else this.react(message.id, emoji);
+  }
+
+  /** Mutes a conversation's notifications until `until` (a Date or ISO string), or until unmuted. */
+  async mute(conversationId, { until } = {}) {
+    const mute = await this.api.mute(conversationId, { until });
+    this.chat.updateConversation(mute.conversation_id, { muted: mute.muted, muted_until: mute.muted_until });
+    return mute;
+  }
+
+  async unmute(conversationId) {
+    await this.api.unmute(conversationId);
+    this.chat.updateConversation(toId(conversationId), { muted: false, muted_until: null });
+  }
+
+  async refreshBlocks() {
+    const blocks = await this.api.blocks();
+    this.chat.set({ blocks });
+    return blocks;
+  }
+
+  /** Blocks a user both ways: sends between the two are refused, typing and presence stop. */
+  async block(userId) {
+    const block = await this.api.block(userId);
+    if (!this.chat.hasBlocked(block.user.id)) this.chat.set({ blocks: [...this.chat.state.blocks, block] });
+    // No frame tells of a block: the person just stops being a contact, so stop showing them online.
+    this.showPresence(block.user.id, false);
+    return block;
+  }
+
+  async unblock(userId) {
+    const id = toId(userId);
+    await this.api.unblock(id);
+    this.chat.set({ blocks: this.chat.state.blocks.filter((b) => b.user.id !== id) });
+    // A contact again: ask for the presence the block hid.
+    this.client.requestOnlineStatus(id);
   }
 
   discardFailed(tempId) {
@@ -206,8 +280,8 @@ export class NotificationSession {
 }
 
 function unsentView(entry) {
-  const { temp_id, receiver_id, message, attachment_id, created_at } = entry;
-  return { temp_id, receiver_id, message, attachment_id, created_at };
+  const { temp_id, receiver_id, message, attachment_id, reply_to_id, created_at } = entry;
+  return { temp_id, receiver_id, message, attachment_id, reply_to_id, created_at };
 }
 
 /** One session per server and token, shared by every user of it; stopped when the last releases it. */

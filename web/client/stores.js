@@ -33,21 +33,34 @@ export function messageStatus(message) {
   return "sent";
 }
 
+/** Whether `userId`'s `emoji` is among the message's reactions. */
+export function hasReacted(message, userId, emoji) {
+  return Boolean(message.reactions?.some((r) => r.emoji === emoji && r.user_ids.includes(userId)));
+}
+
 /**
  * Chat state: `messages` by conversation id (oldest first), the conversation list (newest
- * activity first), `unreadCounts` by conversation id and `totalUnread`, and the `outbox` of sends
- * not yet stored (each with its `receiver_id`).
+ * activity first), `unreadCounts` by conversation id and `totalUnread`, the `outbox` of sends
+ * not yet stored (each with its `receiver_id`), and the people the user `blocks` ([{user, created_at}]).
+ *
+ * Edits, deletions and reactions arrive once each (the socket drops a `seq` already seen, live or
+ * replayed), yet applying one twice changes nothing: a REST reload may already show what an event
+ * that follows it says.
  */
 export class ChatStore extends Store {
   constructor() {
     super({
       userId: null, status: "idle", conversations: [], messages: {}, hasMore: {},
-      unreadCounts: {}, totalUnread: 0, outbox: [], failed: [],
+      unreadCounts: {}, totalUnread: 0, outbox: [], failed: [], blocks: [],
     });
   }
 
   conversationWith(userId) {
     return this.state.conversations.find((c) => c.other_user.id === userId) ?? null;
+  }
+
+  hasBlocked(userId) {
+    return this.state.blocks.some((block) => block.user.id === userId);
   }
 
   /** The pending and failed sends addressed to `userId`, as message-like objects. */
@@ -88,11 +101,13 @@ export class ChatStore extends Store {
         id: otherId, username: mine ? `user${otherId}` : frame.sender_name,
         full_name: mine ? `User ${otherId}` : frame.sender_name, avatar: mine ? null : frame.sender_avatar, is_online: false,
       },
-      last_message: frame.message || (frame.attachment ? "📎 Attachment" : ""),
+      last_message: preview(frame),
       last_message_at: frame.timestamp,
       last_message_by_me: mine,
       unread_count: existing?.unread_count ?? 0,
       updated_at: frame.timestamp,
+      muted: existing?.muted ?? false,
+      muted_until: existing?.muted_until ?? null,
     };
     if (existing && existing.last_message_at > frame.timestamp) return;
     const others = this.state.conversations.filter((c) => c.conversation_id !== frame.conversation_id);
@@ -100,20 +115,68 @@ export class ChatStore extends Store {
   }
 
   updateMessage(conversationId, messageId, patch) {
+    this.changeMessages(conversationId, (m) => (m.id === messageId ? { ...m, ...patch } : m));
+  }
+
+  /** Applies `change` to each loaded message of a conversation; returning the same object keeps it. */
+  changeMessages(conversationId, change) {
     const list = this.state.messages[conversationId];
-    if (!list?.some((m) => m.id === messageId)) return;
-    const updated = list.map((m) => (m.id === messageId ? { ...m, ...patch } : m));
+    if (!list) return;
+    const updated = list.map(change);
+    if (updated.every((m, index) => m === list[index])) return;
     this.set({ messages: { ...this.state.messages, [conversationId]: updated } });
   }
 
   /** The caller read what they received in a conversation, up to message `upToId`. */
   markReceivedRead(conversationId, upToId, readAt = new Date().toISOString()) {
-    const list = this.state.messages[conversationId];
-    if (!list) return;
     const me = this.state.userId;
     const read = (m) => m.receiver_id === me && !m.is_read && m.id <= upToId;
-    const updated = list.map((m) => (read(m) ? { ...m, is_read: true, read_at: readAt } : m));
-    this.set({ messages: { ...this.state.messages, [conversationId]: updated } });
+    this.changeMessages(conversationId, (m) => (read(m) ? { ...m, is_read: true, read_at: readAt } : m));
+  }
+
+  /** `message_edited`: the new text, on the message and on the excerpts of the replies quoting it. */
+  applyEdit({ id, conversation_id: conversationId, message: text, edited_at: editedAt }) {
+    this.changeMessages(conversationId, (m) => {
+      // A deletion is final: a late edit (a reload already showed the deletion) must not bring text back.
+      if (m.id === id) return m.deleted_at ? m : { ...m, message: text, edited_at: editedAt };
+      if (m.reply_to?.id !== id || m.reply_to.deleted) return m;
+      const quoted = excerpt(text);
+      return m.reply_to.message === quoted ? m : { ...m, reply_to: { ...m.reply_to, message: quoted } };
+    });
+    this.previewChanged(conversationId, id);
+  }
+
+  /** `message_deleted`: no text, no attachment, and the replies quoting it show it deleted. */
+  applyDeletion({ id, conversation_id: conversationId, deleted_at: deletedAt }) {
+    const gone = { message: "", attachment: null, attachment_type: null, deleted_at: deletedAt };
+    this.changeMessages(conversationId, (m) => {
+      if (m.id === id) return m.deleted_at ? m : { ...m, ...gone };
+      if (m.reply_to?.id !== id || m.reply_to.deleted) return m;
+      return { ...m, reply_to: { ...m.reply_to, message: "", deleted: true } };
+    });
+    this.previewChanged(conversationId, id);
+  }
+
+  /** `reaction`: `user_id`'s `emoji` added to or removed from the message. */
+  applyReaction({ message_id: id, conversation_id: conversationId, user_id: userId, emoji, action }) {
+    this.changeMessages(conversationId, (m) => {
+      if (m.id !== id) return m;
+      const reactions = withReaction(m.reactions ?? [], emoji, userId, action);
+      return reactions === m.reactions ? m : { ...m, reactions };
+    });
+  }
+
+  /** The conversation list previews the newest message as it reads now (as the server's list does). */
+  previewChanged(conversationId, messageId) {
+    const newest = this.state.messages[conversationId]?.at(-1);
+    if (newest?.id !== messageId) return;
+    this.updateConversation(conversationId, { last_message: preview(newest) });
+  }
+
+  updateConversation(conversationId, patch) {
+    if (!this.state.conversations.some((c) => c.conversation_id === conversationId)) return;
+    const conversations = this.state.conversations.map((c) => (c.conversation_id === conversationId ? { ...c, ...patch } : c));
+    this.set({ conversations });
   }
 
   applyUnreadCount({ conversation_id: conversationId, unread_count: count, total_unread: total }) {
@@ -253,6 +316,27 @@ export class NotificationStore extends Store {
 
 function sortConversations(conversations) {
   return [...conversations].sort((a, b) => String(b.last_message_at ?? "").localeCompare(String(a.last_message_at ?? "")));
+}
+
+/** What the conversation list shows of a message. */
+function preview(message) {
+  return message.message || (message.attachment ? "📎 Attachment" : "");
+}
+
+/** A reply's excerpt of its original: the first 200 characters (code points, as the server counts). */
+function excerpt(text) {
+  return Array.from(text).slice(0, 200).join("");
+}
+
+/** `reactions` with `userId`'s `emoji` added or removed; the same array when that changes nothing. */
+function withReaction(reactions, emoji, userId, action) {
+  const entry = reactions.find((r) => r.emoji === emoji);
+  const adding = action === "add";
+  if ((entry?.user_ids.includes(userId) ?? false) === adding) return reactions;
+  if (!entry) return [...reactions, { emoji, user_ids: [userId] }];
+  const userIds = adding ? [...entry.user_ids, userId] : entry.user_ids.filter((id) => id !== userId);
+  if (!userIds.length) return reactions.filter((r) => r !== entry);
+  return reactions.map((r) => (r === entry ? { ...r, user_ids: userIds } : r));
 }
 
 /** A frame carries protocol fields (`type`) that are not part of the message. */

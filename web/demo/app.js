@@ -2,7 +2,7 @@
  * The demo page: everything a frontend needs, built on web/client with no framework and no build.
  * State lives in the client's stores; these functions only render it and forward user actions.
  */
-import { ApiError, ChatSession, messageStatus, NotificationSession, RestApi, STATUS } from "../client/index.js";
+import { ApiError, ChatSession, hasReacted, messageStatus, NotificationSession, RestApi, STATUS } from "../client/index.js";
 
 const $ = (id) => document.getElementById(id);
 const storage = window.sessionStorage; // per tab: two tabs can be two different users
@@ -10,6 +10,9 @@ const AUTH_KEY = "erp-chat.auth";
 const PARTNER_KEY = "erp-chat.partner";
 const TICKS = { pending: "🕓", sent: "✓", delivered: "✓", read: "✓✓", failed: "!" };
 const TICK_TITLES = { pending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent" };
+const REACTIONS = ["👍", "❤️", "😂", "🎉", "👀"];
+// The refusals of an edit, deletion or reaction: the server's text says what went wrong.
+const REFUSALS = new Set(["forbidden", "not_found", "validation_error", "too_large"]);
 
 const page = {
   auth: null,
@@ -20,8 +23,12 @@ const page = {
   conversationId: null,
   // The newest message on screen: marking read covers it and nothing after it.
   newestShownId: null,
+  // What the composer is for besides a new message: {mode: "reply" | "edit", message}, or null.
+  composing: null,
   attachmentsAvailable: true,
   blobUrls: new Map(),
+  // One <img> per attachment, moved into each render: a new one would load again and shift the list.
+  images: new Map(),
   unsubscribe: [],
 };
 
@@ -73,6 +80,7 @@ function start(auth) {
     session.client.on("send_failed", ({ error }) => toast(`Not sent: ${error.error}`)),
     session.client.on("error", (frame) => {
       if (frame.code === "rate_limited" && frame.temp_id) toast("You are sending too fast; it will go out in a moment.");
+      if (!frame.temp_id && REFUSALS.has(frame.code)) toast(frame.error);
     }),
     session.chat.subscribe(renderChat),
     session.presence.subscribe(renderChat),
@@ -95,9 +103,11 @@ async function logout(message) {
   if (!message) session.api.logout().catch(() => {});
   storage.removeItem(AUTH_KEY);
   storage.removeItem(PARTNER_KEY);
-  Object.assign(page, { session: null, notifications: null, partnerId: null, partner: null, conversationId: null });
+  Object.assign(page, {
+    session: null, notifications: null, partnerId: null, partner: null, conversationId: null, composing: null,
+  });
   $("chat-empty").hidden = false;
-  for (const id of ["chat-head", "messages", "composer", "typing"]) $(id).hidden = true;
+  for (const id of ["chat-head", "messages", "composer", "typing", "composer-context"]) $(id).hidden = true;
   showLogin(message);
 }
 
@@ -117,6 +127,7 @@ async function openConversation(userId) {
   $("chat-empty").hidden = true;
   for (const id of ["chat-head", "messages", "composer"]) $(id).hidden = false;
   $("text").value = "";
+  setComposing(null);
   renderChat();
   try {
     const history = await page.session.loadHistory(userId);
@@ -179,6 +190,7 @@ function renderConversations(state) {
     button.append(avatar, element("div", { className: "conversation-main" }, [
       element("div", { className: "conversation-top" }, [
         element("span", { className: "conversation-name", textContent: other.full_name || other.username }),
+        conversation.muted ? element("span", { className: "conversation-muted", textContent: "🔕", title: "Muted" }) : "",
         element("span", { className: "conversation-time", textContent: shortTime(conversation.last_message_at) }),
       ]),
       element("div", { className: "conversation-bottom" }, [
@@ -193,10 +205,10 @@ function renderConversations(state) {
 
 function renderChatHead() {
   if (!page.partnerId) return;
-  const partner = page.partner ?? page.session.chat.conversationWith(page.partnerId)?.other_user;
+  const partner = currentPartner();
   const { onlineUsers, lastSeen } = page.session.presence.getSnapshot();
   const online = onlineUsers.has(page.partnerId);
-  const name = partner ? partner.full_name || partner.username : `User ${page.partnerId}`;
+  const name = partnerName();
   $("chat-name").textContent = name;
   const avatar = $("chat-avatar");
   paintAvatar(avatar, partner ?? { id: page.partnerId, full_name: name });
@@ -206,12 +218,47 @@ function renderChatHead() {
   status.classList.toggle("typing-now", Boolean(typing));
   const seen = lastSeen[page.partnerId];
   status.textContent = typing ? "typing…" : online ? "Online" : seen ? `Last seen ${shortTime(seen)}` : "Offline";
+  renderChatControls();
+}
+
+/** Mute needs a conversation (the first message makes one); block needs only the person. */
+function renderChatControls() {
+  const conversation = page.session.chat.conversationWith(page.partnerId);
+  const muted = Boolean(conversation?.muted);
+  const blocked = page.session.chat.hasBlocked(page.partnerId);
+  $("chat-muted").hidden = !muted;
+  $("chat-muted").textContent = conversation?.muted_until ? `🔕 Muted until ${shortTime(conversation.muted_until)}` : "🔕 Muted";
+  $("chat-blocked").hidden = !blocked;
+  $("mute").disabled = !conversation;
+  $("mute").textContent = muted ? "Unmute" : "Mute";
+  $("block").textContent = blocked ? "Unblock" : "Block";
+}
+
+async function toggleMute() {
+  const conversation = page.session.chat.conversationWith(page.partnerId);
+  if (!conversation) return;
+  try {
+    if (conversation.muted) await page.session.unmute(conversation.conversation_id);
+    else await page.session.mute(conversation.conversation_id);
+  } catch (error) {
+    apiFailed(error);
+  }
+}
+
+async function toggleBlock() {
+  const userId = page.partnerId;
+  try {
+    if (page.session.chat.hasBlocked(userId)) await page.session.unblock(userId);
+    else await page.session.block(userId);
+  } catch (error) {
+    apiFailed(error);
+  }
 }
 
 function renderMessages(state) {
   const box = $("messages");
   if (!page.partnerId) return;
-  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const nearBottom = distanceFromBottom() < 80;
   const stored = page.conversationId != null ? state.messages[page.conversationId] ?? [] : [];
   page.newestShownId = stored.at(-1)?.id ?? null;
   const storedTempIds = new Set(stored.map((m) => m.temp_id).filter(Boolean));
@@ -237,31 +284,102 @@ function messageNode(message, mine) {
   const node = element("div", { className: `message ${mine ? "mine" : "theirs"}` });
   if (message.id != null) node.dataset.messageId = message.id;
   if (message.temp_id) node.dataset.tempId = message.temp_id;
-  const bubble = element("div", { className: "bubble" });
-  if (message.message) bubble.append(element("span", { className: "text", textContent: message.message }));
-  if (message.attachment) bubble.append(attachmentNode(message));
-  else if (message.attachment_id) bubble.append(element("span", { className: "attachment", textContent: "📎 Attachment" }));
+  const deleted = Boolean(message.deleted_at);
+  node.append(deleted ? element("div", { className: "bubble" }, [
+    element("span", { className: "text deleted", textContent: "Message deleted" }),
+  ]) : bubbleNode(message));
+  if (message.reactions?.length && !deleted) node.append(reactionsNode(message));
   const meta = element("div", { className: "meta" }, [
     element("time", { textContent: clockTime(message.timestamp ?? message.created_at) }),
   ]);
+  if (message.edited_at && !deleted) {
+    meta.append(element("span", { className: "edited", textContent: "edited", title: `Edited ${shortTime(message.edited_at)}` }));
+  }
   if (mine) {
     const status = messageStatus(message);
     const tick = element("span", { className: "tick", textContent: TICKS[status], title: message.error ?? TICK_TITLES[status] });
     tick.dataset.status = status;
     meta.append(tick);
   }
-  node.append(bubble, meta);
+  if (message.failed) meta.append(element("span", { className: "send-error", textContent: message.error }));
+  // Only a stored message that still has content can be answered, reacted to, edited or deleted.
+  if (message.id != null && !deleted) {
+    // Mine sit at the right edge: their actions go before the time, so that the tick stays by the bubble.
+    if (mine) meta.prepend(actionsNode(message, mine));
+    else meta.append(actionsNode(message, mine));
+  }
+  node.append(meta);
   return node;
+}
+
+function bubbleNode(message) {
+  const bubble = element("div", { className: "bubble" });
+  if (message.reply_to) bubble.append(quoteNode(message.reply_to));
+  if (message.message) bubble.append(element("span", { className: "text", textContent: message.message }));
+  if (message.attachment) bubble.append(attachmentNode(message));
+  else if (message.attachment_id) bubble.append(element("span", { className: "attachment", textContent: "📎 Attachment" }));
+  return bubble;
+}
+
+/** The excerpt of the message a reply answers, as it reads now. */
+function quoteNode(quoted) {
+  const name = quoted.sender_id === page.auth.user.id ? "You" : partnerName();
+  const text = element("span", { className: "quote-text", textContent: quoted.message || "📎 Attachment" });
+  if (quoted.deleted) Object.assign(text, { className: "quote-text deleted", textContent: "Message deleted" });
+  return element("div", { className: "quote" }, [element("span", { className: "quote-name", textContent: name }), text]);
+}
+
+/** One chip per emoji with its count; pressing one toggles the user's own reaction. */
+function reactionsNode(message) {
+  const me = page.auth.user.id;
+  return element("div", { className: "reactions" }, message.reactions.map(({ emoji, user_ids: userIds }) => {
+    const chip = element("button", {
+      type: "button", className: "reaction", textContent: `${emoji} ${userIds.length}`,
+      title: userIds.map((id) => (id === me ? "You" : partnerName())).join(", "),
+    });
+    chip.setAttribute("aria-pressed", String(hasReacted(message, me, emoji)));
+    chip.addEventListener("click", () => page.session.toggleReaction(message, emoji));
+    return chip;
+  }));
+}
+
+function actionsNode(message, mine) {
+  const me = page.auth.user.id;
+  const action = (label, onClick, extra = {}) => {
+    const button = element("button", { type: "button", className: "action", textContent: label, ...extra });
+    button.addEventListener("click", onClick);
+    return button;
+  };
+  const buttons = [action("Reply", () => setComposing({ mode: "reply", message }))];
+  for (const emoji of REACTIONS) {
+    const button = action(emoji, () => page.session.toggleReaction(message, emoji), { title: `React with ${emoji}` });
+    button.setAttribute("aria-label", `React with ${emoji}`);
+    button.setAttribute("aria-pressed", String(hasReacted(message, me, emoji)));
+    buttons.push(button);
+  }
+  if (mine) {
+    buttons.push(action("Edit", () => setComposing({ mode: "edit", message })));
+    buttons.push(action("Delete", () => page.session.deleteMessage(message.id)));
+  }
+  const group = element("div", { className: "actions" }, buttons);
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Message actions");
+  return group;
+}
+
+function currentPartner() {
+  return page.partner ?? page.session.chat.conversationWith(page.partnerId)?.other_user;
+}
+
+function partnerName() {
+  const partner = currentPartner();
+  return partner ? partner.full_name || partner.username : `User ${page.partnerId}`;
 }
 
 function attachmentNode(message) {
   const holder = element("span", { className: "attachment" });
   if (message.attachment_type === "image") {
-    const image = element("img", { alt: "Attached image" });
-    holder.append(image);
-    blobUrl(message.attachment).then((url) => {
-      image.src = url;
-    }, () => image.replaceWith("📎 Image unavailable"));
+    holder.append(imageNode(message.attachment));
     return holder;
   }
   const link = element("button", { className: "attachment-link", type: "button", textContent: `📎 Download ${message.attachment_type ?? "file"}` });
@@ -271,6 +389,24 @@ function attachmentNode(message) {
   });
   holder.append(link);
   return holder;
+}
+
+function imageNode(url) {
+  if (!page.images.has(url)) {
+    const image = element("img", { alt: "Attached image" });
+    page.images.set(url, image);
+    // Loaded, the image grows the list: a reader who was at the bottom stays there.
+    image.addEventListener("load", () => {
+      if (distanceFromBottom() < image.offsetHeight + 80) scrollToBottom();
+    });
+    blobUrl(url).then((src) => {
+      image.src = src;
+    }, () => {
+      page.images.set(url, document.createTextNode("📎 Image unavailable"));
+      image.replaceWith(page.images.get(url));
+    });
+  }
+  return page.images.get(url);
 }
 
 /** Attachments need the token, which an <img src> cannot send: fetch them, then show a blob URL. */
@@ -299,6 +435,11 @@ function markReadIfSeen() {
   }
 }
 
+function distanceFromBottom() {
+  const box = $("messages");
+  return box.scrollHeight - box.scrollTop - box.clientHeight;
+}
+
 function scrollToBottom() {
   const box = $("messages");
   box.scrollTop = box.scrollHeight;
@@ -309,14 +450,43 @@ function scrollToBottom() {
 function send(event) {
   event.preventDefault();
   const text = $("text").value.trim();
-  if (!text || !page.partnerId) return;
-  page.session.sendMessage(page.partnerId, text);
+  const editing = page.composing?.mode === "edit";
+  // An edit may empty the text of a message with an attachment; the server says when it may not.
+  if (!page.partnerId || (!text && !editing)) return;
+  if (editing) page.session.editMessage(page.composing.message.id, text);
+  else page.session.sendMessage(page.partnerId, text, { replyToId: replyToId() });
   $("text").value = "";
+  setComposing(null);
   $("text").focus();
 }
 
+/** Shows what the composer is for above it (the message replied to, or the one being edited). */
+function setComposing(composing) {
+  const wasEditing = page.composing?.mode === "edit";
+  page.composing = composing;
+  // The text being edited takes the composer's place of a draft, and leaves with the edit.
+  if (composing?.mode === "edit") $("text").value = composing.message.message;
+  else if (wasEditing) $("text").value = "";
+  $("composer-context").hidden = !composing;
+  // An attachment added while editing would go out as a new message.
+  $("attach").hidden = composing?.mode === "edit";
+  if (!composing) return;
+  const { mode, message } = composing;
+  const mine = message.sender_id === page.auth.user.id;
+  const whom = mine ? "yourself" : partnerName();
+  $("composer-context-title").textContent = mode === "edit" ? "Editing your message" : `Replying to ${whom}`;
+  $("composer-context-text").textContent = message.message || "📎 Attachment";
+  $("composer-context-cancel").setAttribute("aria-label", mode === "edit" ? "Cancel editing" : "Cancel reply");
+  $("text").focus();
+}
+
+function replyToId() {
+  return page.composing?.mode === "reply" ? page.composing.message.id : undefined;
+}
+
 function typed() {
-  if (!page.partnerId) return;
+  // Editing changes a message already there: the partner is not told that a new one is coming.
+  if (!page.partnerId || page.composing?.mode === "edit") return;
   if ($("text").value) page.session.typingTo(page.partnerId);
   else page.session.stopTypingTo(page.partnerId);
 }
@@ -328,8 +498,9 @@ async function attach() {
   toast(`Uploading ${file.name}…`);
   try {
     const upload = await page.session.uploadAttachment(file);
-    page.session.sendMessage(page.partnerId, $("text").value.trim(), { attachmentId: upload.id });
+    page.session.sendMessage(page.partnerId, $("text").value.trim(), { attachmentId: upload.id, replyToId: replyToId() });
     $("text").value = "";
+    setComposing(null);
     toast(`${file.name} sent`);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
@@ -435,6 +606,9 @@ function wireStaticControls() {
   $("text").addEventListener("input", typed);
   $("attach").addEventListener("click", () => $("file").click());
   $("file").addEventListener("change", attach);
+  $("composer-context-cancel").addEventListener("click", () => setComposing(null));
+  $("mute").addEventListener("click", toggleMute);
+  $("block").addEventListener("click", toggleBlock);
   $("new-chat").addEventListener("click", togglePeople);
   $("people-search").addEventListener("input", (event) => {
     clearTimeout(peopleTimer);

@@ -58,12 +58,14 @@ function useStore(store) {
 }
 
 /**
- * Messages, conversations and unread counts, and the actions on them.
- * `sendMessage(receiverId, text, {attachmentId})` returns the outbox entry (its `temp_id`).
+ * Messages, conversations, unread counts and blocks, and the actions on them.
+ * `sendMessage(receiverId, text, {attachmentId, replyToId})` returns the outbox entry (its `temp_id`).
+ * Edits, deletions and reactions show when their event returns; mutes and blocks when the server answered.
  */
 export function useChat(options = {}) {
   const session = useSession(sharedChatSession, options);
-  const state = useStore(session?.chat ?? IDLE.chat);
+  const store = session?.chat ?? IDLE.chat;
+  const state = useStore(store);
   const sendMessage = useCallback((receiverId, text, extra) => {
     if (!session) throw new Error("useChat: not connected yet (no token?)");
     return session.sendMessage(receiverId, text, extra);
@@ -74,11 +76,23 @@ export function useChat(options = {}) {
   const loadOlder = useCallback((userId, conversationId) => session?.loadOlder(userId, conversationId), [session]);
   const refreshConversations = useCallback(() => session?.refreshConversations(), [session]);
   const uploadAttachment = useCallback((file, name) => session?.uploadAttachment(file, name), [session]);
+  const editMessage = useCallback((messageId, text) => session?.editMessage(messageId, text), [session]);
+  const deleteMessage = useCallback((messageId) => session?.deleteMessage(messageId), [session]);
+  const react = useCallback((messageId, emoji) => session?.react(messageId, emoji), [session]);
+  const unreact = useCallback((messageId, emoji) => session?.unreact(messageId, emoji), [session]);
+  const toggleReaction = useCallback((message, emoji) => session?.toggleReaction(message, emoji), [session]);
+  const mute = useCallback((conversationId, extra) => session?.mute(conversationId, extra), [session]);
+  const unmute = useCallback((conversationId) => session?.unmute(conversationId), [session]);
+  const block = useCallback((userId) => session?.block(userId), [session]);
+  const unblock = useCallback((userId) => session?.unblock(userId), [session]);
+  // A new function whenever the blocks change, so that it works as a dependency.
+  const isBlocked = useCallback((userId) => store.hasBlocked(userId), [store, state.blocks]);
   return {
     ...state,
     unreadCount: state.totalUnread,
     isConnected: state.status === "open",
     sendMessage, markAsRead, loadHistory, loadOlder, refreshConversations, uploadAttachment,
+    editMessage, deleteMessage, react, unreact, toggleReaction, mute, unmute, block, unblock, isBlocked,
     session,
   };
 }
@@ -120,4 +134,4 @@ export function useNotifications(options = {}) {
   return { ...state, isConnected: state.status === "open", markAsRead, markAllAsRead, dismiss, refresh };
 }
 
-export { messageStatus } from "../client/stores.js";
+export { hasReacted, messageStatus } from "../client/stores.js";

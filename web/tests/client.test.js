@@ -4,8 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
 
-import { backoffDelay, ChatClient, ChatSession, NotificationClient, STATUS } from "../client/index.js";
+import { backoffDelay, ChatClient, ChatSession, ChatStore, NotificationClient, STATUS } from "../client/index.js";
 import { DEFAULT_OPTIONS as SOCKET_DEFAULTS } from "../client/socket.js";
 import { BASE_URL, eventually, history, makeTap, record, sleep, takeUser } from "./helpers.js";
 
@@ -18,6 +19,17 @@ function chatClient(user, options = {}) {
   return client;
 }
 
+function chatSession(user, options = {}) {
+  const session = new ChatSession({ baseUrl: BASE_URL, token: user.token, ...options });
+  open.push(session.client);
+  return session;
+}
+
+/** A message as a session's store holds it now. */
+function stored(session, conversationId, id) {
+  return session.chat.state.messages[conversationId]?.find((m) => m.id === id);
+}
+
 async function connected(client) {
   const ready = client.waitFor("connected", () => true, 15000);
   client.connect();
@@ -27,6 +39,10 @@ async function connected(client) {
 after(() => {
   for (const client of open) client.close();
 });
+
+function pick(object, ...keys) {
+  return Object.fromEntries(keys.map((key) => [key, object[key]]));
+}
 
 describe("backoff", () => {
   test("grows exponentially, stays within [ceiling/2, ceiling], and is capped", () => {
@@ -360,8 +376,7 @@ describe("chat session", () => {
     for (const text of ["first", "second"]) shown.push(await a.sendMessage(bob.id, text).sent);
     const conversationId = shown[0].conversation_id;
     const tap = makeTap();
-    const session = new ChatSession({ baseUrl: BASE_URL, token: bob.token, WebSocket: tap.WebSocket });
-    open.push(session.client);
+    const session = chatSession(bob, { WebSocket: tap.WebSocket });
     await connected(session.client);
     await session.loadHistory(alice.id);
     // The next message reaches the server, but not this screen.
@@ -384,6 +399,211 @@ describe("chat session", () => {
     assert.equal(session.markConversationRead(conversationId), true);
     assert.equal(tap.sentOf("read_receipt").at(-1).up_to_id, late.id);
     await eventually(async () => (await unreadOf()).length === 0, { what: "the late message to be read once shown" });
+  });
+});
+
+describe("replies, edits, deletions, reactions, mutes, blocks", () => {
+  const at = (minute) => `2026-01-12T10:${String(minute).padStart(2, "0")}:00.000Z`;
+  const message = (id, fields) => ({
+    id, conversation_id: 7, sender_id: 1, receiver_id: 2, message: `message ${id}`, attachment: null,
+    attachment_type: null, timestamp: at(id), reply_to: null, edited_at: null, deleted_at: null, reactions: [], ...fields,
+  });
+  const reaction = (fields) => ({ type: "reaction", message_id: 1, conversation_id: 7, user_id: 2, action: "add", ...fields });
+
+  test("the store applies each change, and applying it again (a replay, a reload) changes nothing", () => {
+    const store = new ChatStore();
+    store.setConversations([{ conversation_id: 7, other_user: { id: 2 }, last_message: "message 2", last_message_at: at(2), unread_count: 0 }]);
+    const quoting = { id: 1, sender_id: 1, message: "message 1", deleted: false };
+    store.addMessages(7, [message(1), message(2, { sender_id: 2, receiver_id: 1, reply_to: quoting })]);
+    const long = `${"🍝".repeat(199)}ab`; // 201 code points, 400 UTF-16 units
+    const changes = [
+      () => store.applyEdit({ type: "message_edited", id: 1, conversation_id: 7, message: long, edited_at: at(3), seq: 4 }),
+      () => store.applyEdit({ type: "message_edited", id: 2, conversation_id: 7, message: "now this", edited_at: at(3), seq: 5 }),
+      () => store.applyReaction(reaction({ emoji: "👍", seq: 6 })),
+      () => store.applyReaction(reaction({ emoji: "👍", user_id: 1, seq: 7 })),
+      () => store.applyReaction(reaction({ emoji: "🇫🇷", seq: 8 })),
+      () => store.applyReaction(reaction({ emoji: "🇫🇷", action: "remove", seq: 9 })),
+    ];
+    for (const [index, change] of changes.entries()) {
+      change();
+      const after = store.state;
+      change();
+      assert.deepEqual(store.state, after, `change ${index} applied twice`);
+    }
+    const [first, second] = store.state.messages[7];
+    assert.deepEqual(pick(first, "message", "edited_at", "reactions"),
+      { message: long, edited_at: at(3), reactions: [{ emoji: "👍", user_ids: [2, 1] }] });
+    assert.equal(second.reply_to.message, `${long.slice(0, 199 * 2)}a`, "the excerpt is 200 characters, as the server cuts it");
+    assert.equal(store.state.conversations[0].last_message, "now this", "the list previews the newest message as it reads now");
+    store.applyReaction(reaction({ emoji: "👍", replayed: true }));
+    assert.equal(store.state.messages[7][0].reactions, first.reactions, "a reaction already there keeps the same array");
+
+    const deletion = { type: "message_deleted", id: 1, conversation_id: 7, deleted_at: at(4), seq: 10 };
+    store.applyDeletion(deletion);
+    const deleted = store.state;
+    assert.deepEqual(pick(deleted.messages[7][0], "message", "attachment", "deleted_at"),
+      { message: "", attachment: null, deleted_at: at(4) });
+    assert.deepEqual(deleted.messages[7][1].reply_to, { ...quoting, message: "", deleted: true });
+    store.applyDeletion({ ...deletion, deleted_at: at(5), replayed: true });
+    store.applyEdit({ type: "message_edited", id: 1, conversation_id: 7, message: "back?", edited_at: at(3) });
+    store.applyReaction(reaction({ message_id: 99, emoji: "👍" }));
+    store.applyEdit({ type: "message_edited", id: 1, conversation_id: 8, message: "elsewhere", edited_at: at(6) });
+    assert.equal(store.state, deleted,
+      "nothing changed: a second deletion, an edit after the deletion, changes to messages not loaded");
+  });
+
+  test("both people's stores follow a reply, an edit, reactions and a deletion live, each event once", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatSession(alice);
+    const tap = makeTap();
+    const b = chatSession(bob, { WebSocket: tap.WebSocket });
+    await connected(a.client);
+    await connected(b.client);
+    tap.duplicateIncoming = true; // from now on every frame arrives twice: the repeat's seq was seen already
+    const bobGot = record(b.client, "message_edited", "message_deleted", "reaction");
+    const original = await a.sendMessage(bob.id, "Lunch at noon? 🍝").sent;
+    const conversationId = original.conversation_id;
+    const inBoth = async (what, holds) => {
+      for (const session of [a, b]) await eventually(() => holds(stored(session, conversationId, original.id), session), { what });
+    };
+    await eventually(() => stored(b, conversationId, original.id), { what: "bob to get the message" });
+
+    const reply = await b.sendMessage(alice.id, "Yes 👍", { replyToId: original.id }).sent;
+    assert.deepEqual(reply.reply_to, { id: original.id, sender_id: alice.id, message: "Lunch at noon? 🍝", deleted: false });
+    assert.equal(tap.sentOf("message")[0].reply_to_id, original.id);
+    await eventually(() => stored(a, conversationId, reply.id)?.reply_to?.id === original.id, { what: "alice to get the reply" });
+
+    a.editMessage(original.id, "Lunch at one instead? 🍝");
+    await inBoth("the edit, and the reply's excerpt with it", (m, session) => m.message === "Lunch at one instead? 🍝"
+      && m.edited_at && stored(session, conversationId, reply.id).reply_to.message === m.message);
+
+    // One at a time: the server's workers may apply two pipelined frames in either order.
+    b.react(original.id, "👍");
+    await inBoth("bob's 👍", (m) => m.reactions.length === 1);
+    a.react(original.id, "👍");
+    await inBoth("alice's 👍", (m) => m.reactions[0].user_ids.length === 2);
+    b.react(original.id, "🇫🇷");
+    await inBoth("bob's 🇫🇷", (m) => m.reactions.length === 2);
+    assert.deepEqual(stored(a, conversationId, original.id).reactions,
+      [{ emoji: "👍", user_ids: [bob.id, alice.id] }, { emoji: "🇫🇷", user_ids: [bob.id] }]);
+    b.unreact(original.id, "🇫🇷");
+    b.toggleReaction(stored(b, conversationId, original.id), "👍");
+    assert.deepEqual(tap.sentOf("react").at(-1), { type: "react", message_id: original.id, emoji: "👍", action: "remove" });
+    await inBoth("bob's reactions gone", (m) => isDeepStrictEqual(m.reactions, [{ emoji: "👍", user_ids: [alice.id] }]));
+
+    a.deleteMessage(original.id);
+    await inBoth("the deletion", (m) => m.deleted_at && m.message === "");
+    for (const session of [a, b]) {
+      assert.deepEqual(stored(session, conversationId, reply.id).reply_to,
+        { id: original.id, sender_id: alice.id, message: "", deleted: true });
+    }
+    assert.equal(bobGot.message_edited.length, 1);
+    assert.equal(bobGot.reaction.length, 5, "three adds and two removes, each once");
+    assert.equal(bobGot.message_deleted.length, 1);
+  });
+
+  test("refusals come back as error frames on the asking socket", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatClient(alice);
+    const b = chatClient(bob);
+    await connected(a);
+    await connected(b);
+    const sent = await a.sendMessage(bob.id, "mine to change").sent;
+    const refusal = async (action) => {
+      const error = b.waitFor("error");
+      action();
+      return pick(await error, "code", "error");
+    };
+    assert.deepEqual(await refusal(() => b.editMessage(sent.id, "not yours")),
+      { code: "forbidden", error: "Only the sender may edit a message" });
+    assert.deepEqual(await refusal(() => b.deleteMessage(sent.id)),
+      { code: "forbidden", error: "Only the sender may delete a message" });
+    assert.deepEqual(await refusal(() => b.react(sent.id, ":thumbsup:")),
+      { code: "validation_error", error: "emoji must be one emoji" });
+    assert.equal((await refusal(() => b.react(999999999, "👍"))).code, "not_found");
+    await assert.rejects(b.sendMessage(alice.id, "answering nothing", { replyToId: 999999999 }).sent,
+      (error) => error.frame.code === "not_found");
+  });
+
+  test("a resume replays what changed while away, once and in order; the store ends as the server has it", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatSession(alice);
+    const tap = makeTap();
+    // Back only when the test says so (reconnectNow), however slow the changes meanwhile.
+    const b = chatSession(bob, { WebSocket: tap.WebSocket, initialDelayMs: 60000 });
+    await connected(a.client);
+    await connected(b.client);
+    const first = await a.sendMessage(bob.id, "first, to be edited").sent;
+    const second = await a.sendMessage(bob.id, "second, to be deleted").sent;
+    const conversationId = first.conversation_id;
+    await eventually(() => stored(b, conversationId, second.id), { what: "bob to get both" });
+
+    tap.sockets[0].close();
+    await eventually(() => b.client.status === STATUS.RECONNECTING, { what: "the drop" });
+    a.editMessage(first.id, "first, edited while bob was away ✏️");
+    await eventually(() => stored(a, conversationId, first.id).edited_at, { what: "the edit" });
+    a.react(first.id, "🎉");
+    await eventually(() => stored(a, conversationId, first.id).reactions.length, { what: "the reaction" });
+    a.deleteMessage(second.id);
+    await eventually(() => stored(a, conversationId, second.id).deleted_at, { what: "the deletion" });
+    const answer = await a.sendMessage(bob.id, "see the first", { replyToId: first.id }).sent;
+
+    const got = record(b.client, "frame");
+    tap.duplicateIncoming = true;
+    b.client.socket.reconnectNow();
+    await eventually(() => got.frame.some((f) => f.type === "resumed"), { what: "the replay" });
+    const events = got.frame.filter((f) => Number.isInteger(f.seq));
+    assert.ok(events.every((f) => f.replayed), "all of it came from the stream");
+    assert.deepEqual(events.map((f) => f.type).filter((type) => type !== "unread_count"),
+      ["message_edited", "reaction", "message_deleted", "message"]);
+    assert.deepEqual(events.map((f) => f.seq), events.map((_, index) => events[0].seq + index), "once each, in order");
+    assert.equal(stored(b, conversationId, answer.id).reply_to.message, "first, edited while bob was away ✏️");
+    const server = (await history(bob, alice)).messages;
+    assert.equal(server.length, 3);
+    for (const message of server) {
+      const fields = ["message", "attachment", "edited_at", "deleted_at", "reactions", "reply_to"];
+      assert.deepEqual(pick(stored(b, conversationId, message.id), ...fields), pick(message, ...fields), `message ${message.id}`);
+    }
+  });
+
+  test("mutes and blocks over REST, and the REST forms of edit, delete and react", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const a = chatSession(alice);
+    const b = chatSession(bob);
+    await connected(a.client);
+    await connected(b.client);
+    const sent = await a.sendMessage(bob.id, "before the block").sent;
+    const conversationId = sent.conversation_id;
+    await eventually(() => a.chat.conversationWith(bob.id), { what: "the conversation" });
+    const muteOf = () => pick(a.chat.conversationWith(bob.id), "muted", "muted_until");
+
+    const until = new Date(Date.now() + 3600_000);
+    assert.equal((await a.mute(conversationId, { until })).muted_until, until.toISOString());
+    assert.deepEqual(muteOf(), { muted: true, muted_until: until.toISOString() });
+    await a.mute(conversationId);
+    assert.deepEqual(muteOf(), { muted: true, muted_until: null });
+    await a.refreshConversations();
+    assert.deepEqual(muteOf(), { muted: true, muted_until: null }, "the server keeps it");
+    await a.unmute(conversationId);
+    assert.deepEqual(muteOf(), { muted: false, muted_until: null });
+
+    await b.block(alice.id);
+    assert.equal(b.chat.hasBlocked(alice.id), true);
+    assert.deepEqual((await b.refreshBlocks()).map((block) => block.user.id), [alice.id]);
+    await assert.rejects(a.sendMessage(bob.id, "are you there?").sent, (error) => error.frame.code === "forbidden");
+    assert.equal(a.chat.state.failed.at(-1).error, "You cannot message this user");
+    await assert.rejects(b.sendMessage(alice.id, "nor this").sent,
+      (error) => error.frame.error === "You have blocked this user; unblock them to send a message");
+    await b.unblock(alice.id);
+    assert.equal(b.chat.hasBlocked(alice.id), false);
+    assert.deepEqual(await b.refreshBlocks(), []);
+    await a.sendMessage(bob.id, "after the unblock").sent;
+
+    assert.equal((await a.api.editMessage(sent.id, "edited over REST")).message, "edited over REST");
+    assert.equal((await b.api.addReaction(sent.id, "❤️")).reactions[0].emoji, "❤️");
+    assert.deepEqual((await b.api.removeReaction(sent.id, "❤️")).reactions, [], "the emoji is percent-encoded in the path");
+    assert.equal(await a.api.deleteMessage(sent.id), null);
+    await eventually(() => stored(b, conversationId, sent.id)?.deleted_at, { what: "bob's socket to tell of the deletion" });
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Two people use the demo page in headless Chromium (Debian's /usr/bin/chromium driven by
- * playwright-core) against the real stack. Started by tests/browser/test_demo_page.py, which
- * answers the "@@notify <user id>" line this script prints by sending a notification through the
- * Celery task API. Screenshots go to E2E_SCREENSHOTS.
+ * playwright-core) against the real stack: messages, ticks, typing, notifications, attachments, a
+ * network drop, then replies, edits, reactions, deletions, a mute and a block. Started by
+ * tests/browser/test_demo_page.py, which answers the "@@notify <user id>" line this script prints
+ * by sending a notification through the Celery task API. Screenshots go to E2E_SCREENSHOTS.
  */
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -139,6 +140,7 @@ async function main() {
     await checkAttachments(alicePage, bobPage);
     await shoot(bobPage, "07-bob-chat");
     await networkDrop(alicePage, bobPage, bobsNetwork);
+    await changeMessages(alicePage, bobPage);
     assert.deepEqual(errors, [], "no script errors on either page");
   } finally {
     await browser.close();
@@ -213,6 +215,80 @@ async function networkDrop(alicePage, bobPage, bobsNetwork) {
   await shoot(bobPage, "08-bob-after-the-network-drop");
   await bobPage.keyboard.press("Escape");
   step("back online, bob's page shows the read tick, both messages once and the notification badge");
+}
+
+/**
+ * Alice writes and Bob replies to it; she edits it, he reacts, she deletes it, each seen live on the
+ * other page (the reply's quote follows too). Then Bob mutes the conversation and blocks Alice,
+ * whose next message is refused with the server's words.
+ */
+async function changeMessages(alicePage, bobPage) {
+  const LUNCH = "Lunch at noon? 🍝";
+  const EDITED = "Lunch at one instead? 🍝";
+  await alicePage.fill("#text", LUNCH);
+  await alicePage.press("#text", "Enter");
+  await alicePage.waitForSelector(`${myMessage("Lunch at noon")}[data-message-id]`, WAIT);
+  const lunch = `.message[data-message-id="${await alicePage.getAttribute(myMessage("Lunch at noon"), "data-message-id")}"]`;
+  const [alicesLunch, bobsLunch] = [alicePage.locator(lunch), bobPage.locator(lunch)];
+  const bobsReply = bobPage.locator(myMessage("see you there"));
+  await bobsLunch.waitFor(WAIT);
+
+  await bobsLunch.getByRole("button", { name: "Reply", exact: true }).click();
+  await bobPage.waitForSelector("#composer-context:not([hidden])", WAIT);
+  assert.equal(await bobPage.textContent("#composer-context-title"), "Replying to Alice Anders");
+  assert.equal(await bobPage.textContent("#composer-context-text"), LUNCH);
+  await bobPage.fill("#text", "Yes, see you there 🙌");
+  await bobPage.press("#text", "Enter");
+  await bobPage.waitForSelector("#composer-context", { state: "hidden", ...WAIT });
+  const alicesQuote = alicePage.locator(`${theirMessage("see you there")} .quote`);
+  await alicesQuote.waitFor(WAIT);
+  assert.deepEqual(await alicesQuote.locator("span").allTextContents(), ["You", LUNCH]);
+  step("bob replied to alice's message: the reply shows its quote on both pages");
+
+  await alicesLunch.getByRole("button", { name: "Edit", exact: true }).click();
+  assert.equal(await alicePage.inputValue("#text"), LUNCH);
+  await alicePage.fill("#text", EDITED);
+  await alicePage.press("#text", "Enter");
+  await bobsLunch.locator(".text", { hasText: EDITED }).waitFor(WAIT);
+  assert.equal(await bobsLunch.locator(".edited").textContent(), "edited");
+  await bobsReply.locator(".quote-text", { hasText: EDITED }).waitFor(WAIT);
+  step("alice edited it: bob sees the new text marked edited, and in his reply's quote");
+
+  await bobsLunch.getByRole("button", { name: "React with 👍" }).click();
+  await alicesLunch.locator(".reaction").waitFor(WAIT);
+  assert.equal(await alicesLunch.locator(".reaction").textContent(), "👍 1");
+  assert.equal(await alicesLunch.locator(".reaction").getAttribute("aria-pressed"), "false", "not alice's own");
+  await bobsLunch.locator('.reaction[aria-pressed="true"]').waitFor(WAIT);
+  await alicesLunch.hover(); // shows the message's actions
+  await shoot(alicePage, "09-alice-sees-the-reply-edit-and-reaction");
+  step("bob reacted 👍: alice sees the count under her message");
+
+  await alicesLunch.getByRole("button", { name: "Delete", exact: true }).click();
+  await bobsLunch.locator(".text.deleted").waitFor(WAIT);
+  assert.equal(await bobsLunch.locator(".bubble").textContent(), "Message deleted");
+  assert.equal(await bobsLunch.locator(".reaction, .actions").count(), 0, "nothing left to react to or answer");
+  await bobsReply.locator(".quote-text.deleted", { hasText: "Message deleted" }).waitFor(WAIT);
+  await alicesLunch.locator(".text.deleted").waitFor(WAIT);
+  step("alice deleted it: bob sees \"Message deleted\", in his reply's quote too");
+
+  await bobPage.getByRole("button", { name: "Mute", exact: true }).click();
+  await bobPage.waitForSelector("#chat-muted:not([hidden])", WAIT);
+  await bobPage.getByRole("button", { name: "Unmute", exact: true }).waitFor(WAIT);
+  await bobPage.waitForSelector(`.conversation[data-user-id="${alice.id}"] .conversation-muted`, WAIT);
+  step("bob muted the conversation: the header and the conversation list say so");
+
+  await bobPage.getByRole("button", { name: "Block", exact: true }).click();
+  await bobPage.waitForSelector("#chat-blocked:not([hidden])", WAIT);
+  await bobPage.getByRole("button", { name: "Unblock", exact: true }).waitFor(WAIT);
+  await alicePage.fill("#text", "Are you there? 👋");
+  await alicePage.press("#text", "Enter");
+  const refused = myMessage("Are you there?");
+  await alicePage.waitForSelector(`${refused} .tick[data-status="failed"]`, WAIT);
+  assert.equal(await alicePage.textContent(`${refused} .send-error`), "You cannot message this user");
+  assert.equal(await bobPage.locator(theirMessage("Are you there?")).count(), 0);
+  await shoot(alicePage, "10-alice-refused-after-the-block");
+  await shoot(bobPage, "11-bob-muted-and-blocked");
+  step("bob blocked alice: her next message is refused, with the server's reason under it");
 }
 
 /** Uploads work when the server has them; otherwise the page says so and disables the button. */

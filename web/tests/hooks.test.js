@@ -93,6 +93,53 @@ describe("useChat", () => {
   });
 });
 
+describe("useChat: replies, edits, deletions, reactions, mutes, blocks", () => {
+  test("the actions are there, and the messages carry reply_to, edited_at, deleted_at and reactions", async () => {
+    const [alice, bob] = [takeUser(), takeUser()];
+    const bobClient = await peer(bob);
+    const { result } = renderHook(() => useChat({ baseUrl: BASE_URL, token: alice.token }));
+    await waitFor(() => assert.equal(result.current.isConnected, true), WAIT);
+    const question = await bobClient.sendMessage(alice.id, "Pick a colour 🎨").sent;
+    const conversationId = question.conversation_id;
+    const message = (id) => result.current.messages[conversationId]?.find((m) => m.id === id);
+    await waitFor(() => assert.ok(message(question.id)), WAIT);
+    assert.deepEqual([message(question.id).reply_to, message(question.id).reactions], [null, []]);
+
+    let entry;
+    act(() => {
+      entry = result.current.sendMessage(bob.id, "Blue 💙", { replyToId: question.id });
+    });
+    const answer = await entry.sent;
+    await waitFor(() => assert.equal(message(answer.id)?.reply_to?.message, "Pick a colour 🎨"), WAIT);
+
+    act(() => result.current.react(question.id, "👀"));
+    await waitFor(() => assert.deepEqual(message(question.id).reactions, [{ emoji: "👀", user_ids: [alice.id] }]), WAIT);
+    bobClient.editMessage(question.id, "Pick a color 🎨");
+    await waitFor(() => assert.equal(message(answer.id).reply_to.message, "Pick a color 🎨"), WAIT);
+    assert.equal(message(question.id).message, "Pick a color 🎨");
+    assert.match(message(question.id).edited_at, /Z$/);
+    act(() => result.current.toggleReaction(message(question.id), "👀"));
+    await waitFor(() => assert.deepEqual(message(question.id).reactions, []), WAIT);
+    act(() => result.current.editMessage(answer.id, "Green 💚"));
+    await waitFor(() => assert.equal(message(answer.id).message, "Green 💚"), WAIT);
+    bobClient.deleteMessage(question.id);
+    await waitFor(() => assert.equal(message(answer.id).reply_to.deleted, true), WAIT);
+    assert.deepEqual([message(question.id).message, typeof message(question.id).deleted_at], ["", "string"]);
+    act(() => result.current.deleteMessage(answer.id));
+    await waitFor(() => assert.equal(message(answer.id).message, ""), WAIT);
+
+    await act(() => result.current.mute(conversationId));
+    assert.equal(result.current.conversations[0].muted, true);
+    await act(() => result.current.block(bob.id));
+    assert.equal(result.current.isBlocked(bob.id), true);
+    assert.deepEqual(result.current.blocks.map((block) => block.user.id), [bob.id]);
+    await act(() => result.current.unblock(bob.id));
+    assert.equal(result.current.isBlocked(bob.id), false);
+    await act(() => result.current.unmute(conversationId));
+    assert.equal(result.current.conversations[0].muted, false);
+  });
+});
+
 describe("useTyping and usePresence", () => {
   test("typing users by sender id appear and clear; the online set follows contacts", async () => {
     const [alice, bob] = [takeUser(), takeUser()];
