@@ -178,6 +178,9 @@ async def test_a_deleted_message_leaves_every_read_path_and_the_unread_count(sta
     assert bob.rest(stack).get(f"{API}unread-count/").json()["total_unread"] == 1
     assert bob.rest(stack).get(download).status_code == 404
     assert not InAppNotification.objects.filter(message__contains="budget").exists()
+    for family in ("chat", "notifications"):
+        events = bob.rest(stack).get("/api/v1/communication/events/", params={"family": family, "limit": 500})
+        assert events.status_code == 200 and "budget" not in events.text and download not in events.text
 
     # Bob comes back: the replay shows the message as deleted, and reading counts only what is left.
     bob_ws = await ws(bob)
