@@ -1,4 +1,4 @@
-"""Notification fan-out: one notification to 10,000 recipients, stored and pushed.
+"""Notification fan-out: one notification to 10,000 recipients, stored and pushed; then resolved.
 
 `python -m bench.notification_fanout [--recipients 10000] [--live 200] [--runs 5]`
 
@@ -9,7 +9,13 @@ would, and times from the send to:
 
 - `stored_and_pushed`: the task's result is ready, i.e. every row is committed and every frame
   has been handed to the channel layer;
-- `last_live_frame`: the last sampled socket has its `notification` frame.
+- `last_live_frame`: the last sampled socket has its `notification` frame;
+
+then sends `notifications.resolve` for the notification's ERP object, as the module that dealt
+with it would, and times from that send to:
+
+- `resolved`: the task's result is ready (every row closed, every `notification_update` handed over);
+- `last_live_resolve`: the last sampled socket has its `notification_update` (event `resolved`).
 
 Prints the median of the runs (and each run). Its own Redis database and channel-layer prefix:
 the Redis database is flushed here, so pass one nothing else uses.
@@ -111,34 +117,51 @@ class LiveSockets:
             frame = orjson.loads(raw)
             if frame.get("type") == "notification":
                 self.arrivals.setdefault(frame["notification"]["title"], []).append(time.perf_counter())
+            elif frame.get("type") == "notification_update" and frame["event"] == "resolved":
+                self.arrivals.setdefault(f"resolved:{frame['reason']}", []).append(time.perf_counter())
 
     async def close(self) -> None:
         await asyncio.gather(*(connection.close() for connection in self.connections), return_exceptions=True)
         await asyncio.gather(*self.readers, return_exceptions=True)
 
 
-async def one_run(client: Celery, sockets: LiveSockets, recipient_ids: list[int], live: int) -> dict:
+async def one_run(client: Celery, sockets: LiveSockets, recipient_ids: list[int], live: int, object_id: int) -> dict:
     title = f"Fan-out {uuid.uuid4().hex[:8]}"
-    started = time.perf_counter()
-    result = client.send_task("notifications.send_notification", kwargs={
+    created = await timed_task(client, "notifications.send_notification", {
         "recipient_ids": recipient_ids, "notification_type": "announcement", "title": title,
         "message": "The campus is closed tomorrow 🌨️", "priority": "high", "dedupe_key": title,
-    })
+        "related_object_type": "bench.closure", "related_object_id": object_id,
+    }, expected={"created": len(recipient_ids)})
+    created_live = await last_arrival(sockets, title, created["started"], live)
+    resolved = await timed_task(client, "notifications.resolve", {
+        "related_object_type": "bench.closure", "related_object_id": object_id, "reason": title,
+    }, expected={"resolved": len(recipient_ids)})
+    resolved_live = await last_arrival(sockets, f"resolved:{title}", resolved["started"], live)
+    return {
+        "stored_and_pushed_s": created["seconds"], "last_live_frame_s": created_live[0], "live_frames": created_live[1],
+        "resolved_s": resolved["seconds"], "last_live_resolve_s": resolved_live[0], "live_resolves": resolved_live[1],
+    }
+
+
+async def timed_task(client: Celery, name: str, kwargs: dict, *, expected: dict) -> dict:
+    """Sends a task by name and waits for its result; the seconds from the send to the result."""
+    started = time.perf_counter()
+    result = client.send_task(name, kwargs=kwargs)
     while not result.ready():
         await asyncio.sleep(0.005)
-    stored_and_pushed = time.perf_counter() - started
-    outcome = result.get()
-    if outcome.get("created") != len(recipient_ids):
-        raise RuntimeError(f"the task answered {outcome}")
+    seconds = time.perf_counter() - started
+    if (outcome := result.get()) != expected:
+        raise RuntimeError(f"{name} answered {outcome}, not {expected}")
+    return {"started": started, "seconds": seconds}
+
+
+async def last_arrival(sockets: LiveSockets, key: str, started: float, live: int) -> tuple[float | None, int]:
+    """When the last of the live sockets got the frame, from `started`, and how many got it."""
     deadline = time.perf_counter() + 60
-    while len(sockets.arrivals.get(title, [])) < live and time.perf_counter() < deadline:
+    while len(sockets.arrivals.get(key, [])) < live and time.perf_counter() < deadline:
         await asyncio.sleep(0.01)
-    arrivals = sockets.arrivals.get(title, [])
-    return {
-        "stored_and_pushed_s": stored_and_pushed,
-        "last_live_frame_s": (max(arrivals) - started) if arrivals else None,
-        "live_frames": len(arrivals),
-    }
+    arrivals = sockets.arrivals.get(key, [])
+    return ((max(arrivals) - started) if arrivals else None), len(arrivals)
 
 
 async def measure(options: argparse.Namespace) -> dict:
@@ -157,7 +180,7 @@ async def measure(options: argparse.Namespace) -> dict:
         await sockets.open(server.ws_url, live_tokens)
         runs = []
         for index in range(options.runs):
-            runs.append(await one_run(client, sockets, recipient_ids, len(live_tokens)))
+            runs.append(await one_run(client, sockets, recipient_ids, len(live_tokens), object_id=index + 1))
             print(f"run {index + 1}/{options.runs}: {runs[-1]}", file=sys.stderr)
     finally:
         await sockets.close()
@@ -169,7 +192,10 @@ async def measure(options: argparse.Namespace) -> dict:
         "runs": runs,
         "median_stored_and_pushed_s": median([run["stored_and_pushed_s"] for run in runs]),
         "median_last_live_frame_s": median([run["last_live_frame_s"] for run in runs if run["last_live_frame_s"]]),
-        "every_live_socket_got_every_frame": all(run["live_frames"] == len(live_tokens) for run in runs),
+        "median_resolved_s": median([run["resolved_s"] for run in runs]),
+        "median_last_live_resolve_s": median([run["last_live_resolve_s"] for run in runs if run["last_live_resolve_s"]]),
+        "every_live_socket_got_every_frame": all(
+            run["live_frames"] == run["live_resolves"] == len(live_tokens) for run in runs),
     }
 
 
@@ -178,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     print(f"one notification to {result['recipients']:,} recipients ({result['live_sockets']} live sockets): "
           f"stored and pushed in {result['median_stored_and_pushed_s']:.2f} s, last live frame at "
-          f"{result['median_last_live_frame_s']:.2f} s (median of {len(result['runs'])} runs)")
+          f"{result['median_last_live_frame_s']:.2f} s; resolved for all in {result['median_resolved_s']:.2f} s, "
+          f"last live update at {result['median_last_live_resolve_s']:.2f} s (median of {len(result['runs'])} runs)")
 
 
 if __name__ == "__main__":

@@ -353,3 +353,15 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def missed_messages(user_id: int, *, newer_than: datetime | None, older_than: datetime, limit: int) -> list[ChatMessage]:
+    """Messages to the user still unread a while after they arrived (the email digest), oldest
+    first, leaving out muted conversations and people blocked either way."""
+    missed = (messages_with_people().filter(receiver_id=user_id, is_read=False, deleted_at__isnull=True,
+                                            timestamp__lte=older_than)
+              .exclude(conversation_id__in=list(muted_until_of(user_id)))
+              .exclude(sender_id__in=list(blocked_either_way(user_id))))
+    if newer_than is not None:
+        missed = missed.filter(timestamp__gt=newer_than)
+    return list(missed.order_by("id")[:limit])

@@ -242,8 +242,11 @@ CELERY_CHAT_QUEUE = "chat"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_CHAT_QUEUE)]
 CELERY_TASK_ROUTES = {
-    # Periodic housekeeping stays behind everything else (exact names win over patterns).
-    "chat.remove_unattached_uploads": {"queue": CELERY_TASK_DEFAULT_QUEUE},
+    # Periodic housekeeping and email (an SMTP server may be slow) stay behind everything else
+    # (exact names win over patterns).
+    **{name: {"queue": CELERY_TASK_DEFAULT_QUEUE} for name in (
+        "chat.remove_unattached_uploads", "chat.remove_deleted_attachments", "chat.queue_email_digests",
+        "chat.send_email_digest")},
     "chat.*": {"queue": CELERY_CHAT_QUEUE},
 }
 CELERY_TASK_SERIALIZER = "json"
@@ -337,8 +340,27 @@ PRESENCE_CONTACTS = os.environ.get("PRESENCE_CONTACTS", "chat.selectors")
 # Notifications (docs/notifications.md). Other modules add their own types through the environment.
 NOTIFICATION_TYPES = [
     "message", "notice", "event", "event_reminder", "registration", "assignment", "grade", "announcement", "system",
-    *env_list("NOTIFICATION_EXTRA_TYPES"),
+    "escalation", *env_list("NOTIFICATION_EXTRA_TYPES"),
 ]
+# A must-acknowledge notification is pushed again as a reminder this often until it is acknowledged;
+# beat looks for due reminders and escalations every NOTIFY_ACK_CHECK_SECONDS.
+NOTIFY_REMIND_SECONDS = env_int("NOTIFY_REMIND_SECONDS", 3600)
+NOTIFY_ACK_CHECK_SECONDS = env_float("NOTIFY_ACK_CHECK_SECONDS", 60.0)
+# Missed-message email (docs/notifications.md): one digest per user per NOTIFY_EMAIL_MIN_INTERVAL_SECONDS
+# of what stayed unread NOTIFY_EMAIL_AFTER_SECONDS; beat looks for due digests every NOTIFY_EMAIL_CHECK_SECONDS.
+NOTIFY_EMAIL_AFTER_SECONDS = env_int("NOTIFY_EMAIL_AFTER_SECONDS", 900)
+NOTIFY_EMAIL_MIN_INTERVAL_SECONDS = env_int("NOTIFY_EMAIL_MIN_INTERVAL_SECONDS", 3600)
+NOTIFY_EMAIL_CHECK_SECONDS = env_float("NOTIFY_EMAIL_CHECK_SECONDS", 300.0)
+# Django's email backend; SMTP from the environment.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ERP messages <noreply@localhost>")
 NOTIFICATION_PUSH_BATCH = env_int("NOTIFICATION_PUSH_BATCH", 500)
 # Hosts whose http(s) URLs a notification may link to; any other link must be a path on this site.
 NOTIFICATION_LINK_HOSTS = [host.lower() for host in env_list("NOTIFICATION_LINK_HOSTS")]

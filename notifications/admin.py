@@ -1,12 +1,14 @@
 from django.contrib import admin
 
-from notifications.models import InAppNotification, NotificationOutbox
+from notifications.models import InAppNotification, NotificationOutbox, NotificationPreference
 
 
 @admin.register(InAppNotification)
 class InAppNotificationAdmin(admin.ModelAdmin):
-    list_display = ("id", "recipient", "notification_type", "title", "priority", "is_read", "is_dismissed", "created_at")
-    list_filter = ("notification_type", "priority", "is_read", "is_dismissed")
+    list_display = ("id", "recipient", "notification_type", "title", "priority", "count", "is_read", "is_dismissed",
+                    "requires_ack", "acknowledged_at", "resolved_at", "created_at")
+    list_filter = ("notification_type", "priority", "is_read", "is_dismissed", "requires_ack",
+                   ("resolved_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("recipient",)
     search_fields = ("title", "message", "recipient__username", "dedupe_key")
     date_hierarchy = "created_at"
@@ -24,3 +26,13 @@ class NotificationOutboxAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Where staff turn a person's missed-message emails off (or back on)."""
+
+    list_display = ("user", "email_digest", "last_digest_at", "digested_until")
+    list_filter = ("email_digest",)
+    raw_id_fields = ("user",)
+    search_fields = ("user__username", "user__email")

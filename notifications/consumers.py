@@ -1,6 +1,7 @@
 """`/ws/notifications/`: validates frames and enqueues the inbox changes (docs/notifications.md)."""
 from __future__ import annotations
 
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from core.validation import parse_id
@@ -10,6 +11,12 @@ from presence.consumers import PresenceMixin, outage_log
 from realtime import frames
 from realtime.consumers import RealtimeConsumer
 from realtime.db import socket_database
+from realtime.handover import RequestBatch, one_per_event_loop
+
+# Which notifications reached a live socket, for the acknowledgement report; gathered like the
+# chat's delivery receipts, one task per window per server process.
+deliveries = one_per_event_loop(
+    lambda loop: RequestBatch(loop, task=tasks.MARK_DELIVERED_MANY, window=settings.CHAT_DELIVERY_RECEIPT_WINDOW_SECONDS))
 
 
 class NotificationConsumer(PresenceMixin, RealtimeConsumer):
@@ -40,6 +47,10 @@ class NotificationConsumer(PresenceMixin, RealtimeConsumer):
     @socket_database
     def unread_count(self) -> int:
         return selectors.unread_count(self.user_id)
+
+    async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
+        if frame["type"] == "notification":
+            deliveries().add({"user_id": self.user_id, "notification_id": frame["notification"]["id"]})
 
     async def handle_mark_read(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
@@ -39,12 +40,36 @@ class InAppNotification(models.Model):
     # The notification's identity for idempotency: a retried task finds its rows by it.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When it first reached a live notification socket of its recipient (the acknowledgement report).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # Notifications with the same key coalesce into the recipient's open one: it counts them.
+    coalesce_key = models.CharField(max_length=200, null=True, blank=True)
+    # Defaults in the database too: the services insert rows with SQL of their own.
+    count = models.PositiveIntegerField(default=1, db_default=1)
+    # Closed for every recipient once the ERP object it is about was dealt with (`resolve`).
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolve_reason = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # Past this moment it leaves lists and counts.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Must be acknowledged, not just read: reminded every NOTIFY_REMIND_SECONDS until it is, and
+    # after `escalate_after` seconds the `escalate_to` users are told.
+    requires_ack = models.BooleanField(default=False, db_default=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalate_to = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    escalate_after = models.PositiveIntegerField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "in_app_notification"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="in_app_notification_unique_dedupe"),
+            # At most one open notification per recipient and coalesce key: what concurrent
+            # notifies upsert into (notifications.services.COALESCING_UPSERT names the same predicate).
+            models.UniqueConstraint(fields=["recipient", "coalesce_key"], name="in_app_notification_coalesce",
+                                    condition=Q(coalesce_key__isnull=False, is_read=False, is_dismissed=False,
+                                                resolved_at__isnull=True)),
         ]
         indexes = [
             models.Index(fields=["recipient", "is_read", "-created_at"], name="in_app_notification_inbox"),
@@ -52,6 +77,12 @@ class InAppNotification(models.Model):
                          condition=Q(is_read=False, is_dismissed=False)),
             models.Index(fields=["recipient", "related_object_type", "related_object_id"],
                          name="in_app_notification_object", condition=Q(related_object_id__isnull=False)),
+            # Resolving an object finds its open notifications for every recipient at once.
+            models.Index(fields=["related_object_type", "related_object_id"], name="in_app_notification_open",
+                         condition=Q(related_object_id__isnull=False, resolved_at__isnull=True)),
+            # Beat's reminders and escalations look at unacknowledged ones only.
+            models.Index(fields=["created_at"], name="in_app_notification_ack_due",
+                         condition=Q(requires_ack=True, acknowledged_at__isnull=True, resolved_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -84,3 +115,20 @@ class NotificationOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"Outbox {self.pk}: {len(self.recipient_ids)} recipients, key {self.dedupe_key}"
+
+
+class NotificationPreference(models.Model):
+    """A user's choices about being told of what they missed, and the digest's bookkeeping."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="notification_preference")
+    email_digest = models.BooleanField(default=True, help_text="Send missed-message emails.")
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    # Everything older than this was already looked at for a digest, sent or not.
+    digested_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "notification_preference"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user_id}"

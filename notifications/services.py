@@ -24,15 +24,25 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import connection, models, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
 from core.logging import Throttled
 from core.timestamps import iso_z
-from core.validation import parse_id_list, parse_optional_id, parse_text
+from core.validation import (
+    parse_bool,
+    parse_id,
+    parse_id_list,
+    parse_int,
+    parse_optional_id,
+    parse_optional_timestamp,
+    parse_text,
+)
 from notifications import selectors
 from notifications import tasks as names
-from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox
+from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox, NotificationPreference
 from realtime import frames, stream
 from realtime.fanout import Push, push_on_commit
 
@@ -49,6 +59,9 @@ OUTBOX_MAX_DOUBLINGS = 4
 INSERT_BATCH = 5_000
 MAX_DATA_BYTES = 16 * 1024
 MAX_DEDUPE_KEY_LENGTH = 200
+MAX_ESCALATE_AFTER_SECONDS = 30 * 24 * 3600
+# Open notifications one resolve statement closes; a large audience takes several transactions.
+RESOLVE_BATCH = 1000
 # Namespace of the per-user advisory lock that orders inbox changes, so that unread counts are exact.
 INBOX_LOCK_NAMESPACE = 0x6E6F7469
 # A NUL escaped by json.dumps: `\u0000` after an even number of backslashes.
@@ -69,6 +82,20 @@ class NotificationContent:
     related_object_type: str | None = None
     related_object_id: int | None = None
     data: dict = field(default_factory=dict)
+    coalesce_key: str | None = None
+    # ISO-8601 (the outbox keeps content as JSON); see `expiry`.
+    expires_at: str | None = None
+    requires_ack: bool = False
+    escalate_to: list[int] = field(default_factory=list)
+    escalate_after: int | None = None
+
+    @property
+    def expiry(self) -> datetime | None:
+        return parse_optional_timestamp(self.expires_at, "expires_at")
+
+    def as_row(self, **fields: Any) -> InAppNotification:
+        """An unsaved row with this content, for payload shaping."""
+        return InAppNotification(**{**asdict(self), "expires_at": self.expiry}, **fields)
 
 
 # Validation --------------------------------------------------------------------------------
@@ -142,6 +169,11 @@ def validated_content(
     related_object_type: Any = None,
     related_object_id: Any = None,
     data: Any = None,
+    coalesce_key: Any = None,
+    expires_at: Any = None,
+    requires_ack: Any = False,
+    escalate_to: Any = None,
+    escalate_after: Any = None,
 ) -> NotificationContent:
     if notification_type not in settings.NOTIFICATION_TYPES:
         raise ValidationFailed(f"Unknown notification_type: {str(notification_type)[:64]}; "
@@ -161,7 +193,34 @@ def validated_content(
         notification_type=notification_type, title=title, message=message, priority=priority, link=_link(link),
         icon=_optional_text(icon, "icon", 64), color=_optional_text(color, "color", 32),
         related_object_type=object_type, related_object_id=object_id, data=_data(data),
+        coalesce_key=_optional_text(coalesce_key, "coalesce_key", MAX_DEDUPE_KEY_LENGTH),
+        expires_at=_future(expires_at), **_acknowledgement(requires_ack, escalate_to, escalate_after),
     )
+
+
+def _future(value: Any) -> str | None:
+    """A moment in the future, as ISO-8601; a datetime is taken as it is."""
+    moment = value if isinstance(value, datetime) else parse_optional_timestamp(value, "expires_at")
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        raise ValidationFailed("expires_at must name its time zone")
+    if moment <= timezone.now():
+        raise ValidationFailed("expires_at must be in the future")
+    return iso_z(moment)
+
+
+def _acknowledgement(requires_ack: Any, escalate_to: Any, escalate_after: Any) -> dict[str, Any]:
+    """`escalate_to` and `escalate_after` go together, and only with `requires_ack`."""
+    needs_ack = parse_bool(requires_ack, "requires_ack", default=False)
+    people = [] if escalate_to is None else sorted(set(parse_id_list(escalate_to, "escalate_to", items="user ids")))
+    after = None if escalate_after is None else parse_int(escalate_after, "escalate_after", minimum=1,
+                                                          maximum=MAX_ESCALATE_AFTER_SECONDS)
+    if bool(people) != (after is not None):
+        raise ValidationFailed("escalate_to and escalate_after go together")
+    if people and not needs_ack:
+        raise ValidationFailed("escalate_to needs requires_ack")
+    return {"requires_ack": needs_ack, "escalate_to": people, "escalate_after": after}
 
 
 def validated_dedupe_key(value: Any) -> str | None:
@@ -221,6 +280,11 @@ def notify(
     related_object: Any = None,
     data: dict | None = None,
     dedupe_key: str | None = None,
+    coalesce_key: str | None = None,
+    expires_at: datetime | str | None = None,
+    requires_ack: bool = False,
+    escalate_to: Any = None,
+    escalate_after: int | None = None,
 ) -> int:
     """Validates now, and returns the number of recipients at once. A queryset or group that holds
     nobody sends nothing. Raises `ValidationFailed` for bad input, never for a broker fault.
@@ -234,6 +298,9 @@ def notify(
     content = validated_content(
         notification_type=notification_type, title=title, message=message, priority=priority, link=link,
         icon=icon, color=color, related_object_type=object_type, related_object_id=object_id, data=data,
+        coalesce_key=coalesce_key, expires_at=expires_at, requires_ack=requires_ack,
+        escalate_to=_user_ids(escalate_to),
+        escalate_after=escalate_after,
     )
     key = validated_dedupe_key(dedupe_key) or f"notify:{uuid.uuid4().hex}"
     recipient_ids = resolve_recipients(recipients)
@@ -245,6 +312,17 @@ def notify(
     for row in pending:
         transaction.on_commit(partial(_enqueue_delivery, row.pk))
     return len(recipient_ids)
+
+
+def _user_ids(users: Any) -> Any:
+    """`escalate_to` as notify() takes it (a user, an id, or a list of either) in the task API's form."""
+    if users is None:
+        return None
+    if isinstance(users, AbstractBaseUser | int):
+        users = [users]
+    if not isinstance(users, list | tuple | set):
+        return users  # refused by the task API's own check
+    return [user.pk if isinstance(user, AbstractBaseUser) else user for user in users] or None
 
 
 def _enqueue_delivery(outbox_id: int) -> None:
@@ -298,15 +376,17 @@ def _batches(items: list, size: int) -> Iterator[list]:
 
 _CONTENT_COLUMNS = (
     "notification_type", "title", "message", "link", "icon", "color", "priority",
-    "related_object_type", "related_object_id",
+    "related_object_type", "related_object_id", "coalesce_key", "expires_at", "requires_ack", "escalate_to",
+    "escalate_after",
 )
+_CASTS = {"expires_at": "::timestamptz", "escalate_to": "::bigint[]"}
 
 
 _INSERT_INTO = (
     f"INSERT INTO in_app_notification (recipient_id, {', '.join(_CONTENT_COLUMNS)},"
     " data, is_read, is_dismissed, dedupe_key, created_at)"
 )
-_CONTENT_PLACEHOLDERS = ", ".join(["%s"] * len(_CONTENT_COLUMNS))
+_CONTENT_PLACEHOLDERS = ", ".join(f"%s{_CASTS.get(column, '')}" for column in _CONTENT_COLUMNS)
 
 
 def _content_params(content: NotificationContent) -> list:
@@ -314,36 +394,64 @@ def _content_params(content: NotificationContent) -> list:
 
 
 def _insert_for_recipients(*, recipient_ids: list[int], content: NotificationContent, dedupe_key: str,
-                           created_at: datetime) -> list[tuple[int, int]]:
-    """One statement for the whole batch; returns (id, recipient_id) of the rows it created.
+                           created_at: datetime) -> list[tuple[int, int, int]]:
+    """One statement for the whole batch; returns (id, recipient_id, count) of the rows it created
+    or coalesced into.
 
     Unknown and inactive users are skipped; rows that exist already (a retry) are left alone.
     """
     users = get_user_model()._meta
     sql = (
         f"{_INSERT_INTO} SELECT u.{users.pk.column}, {_CONTENT_PLACEHOLDERS}, %s::jsonb, FALSE, FALSE, %s, %s"
-        f" FROM {users.db_table} u WHERE u.{users.pk.column} = ANY(%s) AND u.is_active ORDER BY 1"
-        " ON CONFLICT (recipient_id, dedupe_key) DO NOTHING RETURNING id, recipient_id"
+        f" FROM {users.db_table} u WHERE u.{users.pk.column} = ANY(%s) AND u.is_active"
+        f" {_NOT_YET_APPLIED if content.coalesce_key else ''} ORDER BY 1"
+        f" {_COALESCING_UPSERT if content.coalesce_key else _KEEP_EXISTING} RETURNING id, recipient_id, count"
     )
     params = [*_content_params(content), json.dumps(content.data), dedupe_key, created_at, recipient_ids]
+    if content.coalesce_key:
+        params.append(dedupe_key)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _push_created(rows: list[tuple[int, int]], content: NotificationContent, created_at: datetime) -> None:
-    """One `notification` frame per recipient, pushed after commit in bounded batches."""
-    template = selectors.notification_payload(InAppNotification(**asdict(content), created_at=created_at))
+_KEEP_EXISTING = "ON CONFLICT (recipient_id, dedupe_key) DO NOTHING"
+# A coalescing retry finds what it did by the dedupe key, which the row it coalesced into now carries.
+_NOT_YET_APPLIED = ("AND NOT EXISTS (SELECT 1 FROM in_app_notification n WHERE n.recipient_id = u.id"
+                    " AND n.dedupe_key = %s)")
+# The recipient's open notification with the same coalesce key takes the new content and counts
+# it; one that expired meanwhile starts counting again. Atomic under concurrent notifies: the
+# partial unique index (`in_app_notification_coalesce`) makes the second wait for the first.
+_COALESCING_UPSERT = (
+    "ON CONFLICT (recipient_id, coalesce_key)"
+    " WHERE coalesce_key IS NOT NULL AND NOT is_read AND NOT is_dismissed AND resolved_at IS NULL"
+    " DO UPDATE SET " + ", ".join(f"{column} = EXCLUDED.{column}" for column in _CONTENT_COLUMNS) + ","
+    " data = EXCLUDED.data, dedupe_key = EXCLUDED.dedupe_key, created_at = EXCLUDED.created_at,"
+    # The newest occurrence starts its own delivery, reminders and escalation clock.
+    " delivered_at = NULL, reminded_at = NULL, escalated_at = NULL,"
+    " count = CASE WHEN in_app_notification.expires_at <= EXCLUDED.created_at THEN 1"
+    " ELSE in_app_notification.count + 1 END"
+)
+
+
+def _push_created(rows: list[tuple[int, int, int]], content: NotificationContent, created_at: datetime) -> None:
+    """One `notification` frame per recipient, pushed after commit in bounded batches; a
+    coalesced one carries its new count under its existing id."""
+    template = selectors.notification_payload(content.as_row(created_at=created_at))
     for batch in _batches(rows, settings.NOTIFICATION_PUSH_BATCH):
         push_on_commit(
-            Push(frame=frames.notification({**template, "id": row_id}), user_id=recipient_id, family="notifications")
-            for row_id, recipient_id in batch
+            Push(frame=frames.notification({**template, "id": row_id, "count": count}), user_id=recipient_id,
+                 family="notifications")
+            for row_id, recipient_id, count in batch
         )
 
 
 def create_notifications(*, recipient_ids: list[int], content: NotificationContent, dedupe_key: str) -> int:
     """Stores one row per active recipient, at most once per (recipient, dedupe_key), and pushes
-    each new row to its recipient's sockets. Returns how many rows this call created."""
+    each new row to its recipient's sockets. Returns how many rows this call created. A
+    notification that expired before it could be stored (a late outbox delivery) is not stored."""
+    if content.expiry is not None and content.expiry <= timezone.now():
+        return 0
     created = 0
     for batch in _batches(sorted(set(recipient_ids)), INSERT_BATCH):
         with transaction.atomic():
@@ -365,7 +473,10 @@ def upsert_collapsed(*, recipient_id: int, content: NotificationContent, collaps
         " data = EXCLUDED.data || jsonb_build_object('count', CASE"
         "   WHEN in_app_notification.is_read OR in_app_notification.is_dismissed THEN 1"
         "   ELSE COALESCE((in_app_notification.data ->> 'count')::int, 1) + 1 END),"
-        " is_read = FALSE, read_at = NULL, is_dismissed = FALSE, dismissed_at = NULL, created_at = EXCLUDED.created_at"
+        " count = CASE WHEN in_app_notification.is_read OR in_app_notification.is_dismissed THEN 1"
+        "   ELSE in_app_notification.count + 1 END,"
+        " is_read = FALSE, read_at = NULL, is_dismissed = FALSE, dismissed_at = NULL, created_at = EXCLUDED.created_at,"
+        " resolved_at = NULL, resolve_reason = ''"
         " RETURNING id"
     )
     with transaction.atomic(), connection.cursor() as cursor:
@@ -502,3 +613,157 @@ def mark_read_by_object(*, user_id: int, related_object_type: str, related_objec
             for notification_id in changed
         ])
     return InboxChange(count=len(changed), at=now, unread_count=unread)
+
+
+# Resolving, acknowledging, reminding ----------------------------------------------------------
+
+def resolve(related_object: Any, *, reason: str = "") -> int:
+    """Closes every open notification about `related_object` (a model instance or a `(type, id)`
+    pair), for every recipient: "purchase order 123 was approved". Returns how many it closed."""
+    object_type, object_id = _related_object(related_object)
+    if object_type is None:
+        raise ValidationFailed("related_object is required")
+    return resolve_by_object(related_object_type=parse_text(object_type, "related_object_type", max_length=100,
+                                                            required=True),
+                             related_object_id=parse_id(object_id, "related_object_id"),
+                             reason=parse_text(reason, "reason", max_length=_max_length("resolve_reason")))
+
+
+def resolve_by_object(*, related_object_type: str, related_object_id: int, reason: str) -> int:
+    """`resolve` in batches of RESOLVE_BATCH, each its own transaction, so a large audience never
+    holds one long lock; a retry after a failure goes on with what is still open."""
+    resolved = 0
+    while True:
+        looked_at, closed = _resolve_batch(related_object_type=related_object_type,
+                                           related_object_id=related_object_id, reason=reason)
+        resolved += closed
+        if looked_at < RESOLVE_BATCH:
+            return resolved
+
+
+def _resolve_batch(*, related_object_type: str, related_object_id: int, reason: str) -> tuple[int, int]:
+    """Returns how many open rows it found and how many of them it closed (a concurrent resolve
+    may have closed some first)."""
+    with transaction.atomic():
+        open_rows = list(InAppNotification.objects.filter(
+            related_object_type=related_object_type, related_object_id=related_object_id, resolved_at__isnull=True,
+        ).order_by("recipient_id", "id").values_list("id", "recipient_id")[:RESOLVE_BATCH])
+        recipients = sorted({recipient_id for _, recipient_id in open_rows})
+        _lock_inboxes(recipients)
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE in_app_notification SET resolved_at = %s, resolve_reason = %s"
+                " WHERE id = ANY(%s) AND resolved_at IS NULL RETURNING id, recipient_id",
+                [now, reason, [row_id for row_id, _ in open_rows]],
+            )
+            changed = cursor.fetchall()
+        counts = selectors.unread_counts_of(recipients)
+        push_on_commit(
+            Push(frame=frames.notification_update_resolved(notification_id=row_id, reason=reason,
+                                                           resolved_at=iso_z(now), unread_count=counts[recipient_id]),
+                 user_id=recipient_id, family="notifications")
+            for row_id, recipient_id in changed
+        )
+    return len(open_rows), len(changed)
+
+
+def _lock_inboxes(user_ids: list[int]) -> None:
+    """`_lock_inbox` for many users, in id order (as every other taker goes one user at a time)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS u(k)",
+                       [INBOX_LOCK_NAMESPACE, sorted({user_id % 2**31 for user_id in user_ids})])
+
+
+def acknowledge(*, user_id: int, notification_id: int) -> InboxChange:
+    """Records that the recipient acknowledged a must-acknowledge notification (which reads it
+    too); reminders and escalation stop. Idempotent: the first `acknowledged_at` stays."""
+    with transaction.atomic():
+        _lock_inbox(user_id)
+        notification = _owned_or_404(user_id=user_id, notification_id=notification_id)
+        if not notification.requires_ack:
+            raise ValidationFailed("This notification does not ask to be acknowledged")
+        now = timezone.now()
+        changed = InAppNotification.objects.filter(pk=notification_id, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, is_read=True, read_at=Coalesce("read_at", Value(now)))
+        acknowledged_at = now if changed else notification.acknowledged_at
+        unread = selectors.unread_count(user_id)
+        if changed:
+            _publish(user_id=user_id, updates=[frames.notification_update_acknowledged(
+                notification_id=notification_id, acknowledged_at=iso_z(now), unread_count=unread)])
+    return InboxChange(count=changed, at=acknowledged_at, unread_count=unread, notification_id=notification_id)
+
+
+# Due reminders and escalations claimed per beat run (the next run goes on).
+ACK_BATCH = 500
+# Dismissing does not silence a notification that must be acknowledged.
+_UNACKNOWLEDGED = ("requires_ack AND acknowledged_at IS NULL AND resolved_at IS NULL"
+                   " AND (expires_at IS NULL OR expires_at > %(now)s)")
+
+
+def send_due_reminders() -> int:
+    """Pushes again, marked as a reminder, each unacknowledged notification whose last push is
+    NOTIFY_REMIND_SECONDS old. Claiming it (its new `reminded_at`) and recording the push commit
+    together, so a retried or concurrent run never reminds twice for one interval."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(InAppNotification.objects.raw(
+            f"UPDATE in_app_notification SET reminded_at = %(now)s WHERE id IN (SELECT id FROM in_app_notification"
+            f" WHERE {_UNACKNOWLEDGED} AND COALESCE(reminded_at, created_at) <= %(due)s ORDER BY id LIMIT %(limit)s"
+            " FOR UPDATE SKIP LOCKED) RETURNING *",
+            {"now": now, "due": now - timedelta(seconds=settings.NOTIFY_REMIND_SECONDS), "limit": ACK_BATCH},
+        ))
+        push_on_commit(Push(frame=frames.notification(selectors.notification_payload(row, now), reminder=True),
+                            user_id=row.recipient_id, family="notifications") for row in due)
+    return len(due)
+
+
+def escalate_due() -> int:
+    """Tells the `escalate_to` users of each unacknowledged notification whose `escalate_after`
+    has passed, once: the escalation mark and their notifications commit together, and their
+    dedupe key names the original, so neither a retry nor a worker killed half-way escalates twice."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(InAppNotification.objects.raw(
+            f"UPDATE in_app_notification SET escalated_at = %(now)s WHERE id IN (SELECT id FROM in_app_notification"
+            f" WHERE {_UNACKNOWLEDGED} AND escalated_at IS NULL AND escalate_after IS NOT NULL"
+            " AND created_at + escalate_after * INTERVAL '1 second' <= %(now)s ORDER BY id LIMIT %(limit)s"
+            " FOR UPDATE SKIP LOCKED) RETURNING *",
+            {"now": now, "limit": ACK_BATCH},
+        ))
+        for original in due:
+            create_notifications(recipient_ids=original.escalate_to, content=_escalation(original),
+                                 dedupe_key=f"escalation:{original.pk}")
+    return len(due)
+
+
+def _escalation(original: InAppNotification) -> NotificationContent:
+    recipient = get_user_model().objects.get(pk=original.recipient_id)
+    name = recipient.get_full_name() or recipient.get_username()
+    return NotificationContent(
+        notification_type="escalation", title=f"Not acknowledged: {original.title}"[:_max_length("title")],
+        message=f"{name} has not acknowledged this since {iso_z(original.created_at)}.", priority="high",
+        link=original.link, related_object_type=original.related_object_type,
+        related_object_id=original.related_object_id,
+        data={"escalated_notification_id": original.pk, "recipient_id": original.recipient_id},
+    )
+
+
+def mark_delivered_many(*, deliveries: list[tuple[int, int]]) -> int:
+    """(user_id, notification_id) pairs that reached a live socket: the first time is kept."""
+    if not deliveries:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE in_app_notification AS n SET delivered_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS d(user_id, id)"
+            " WHERE n.id = d.id AND n.recipient_id = d.user_id AND n.delivered_at IS NULL",
+            [timezone.now(), [user_id for user_id, _ in deliveries], [row_id for _, row_id in deliveries]],
+        )
+        return cursor.rowcount
+
+
+def set_preferences(*, user_id: int, email_digest: bool) -> NotificationPreference:
+    """The user's choice about missed-message emails. Idempotent."""
+    preference, _ = NotificationPreference.objects.update_or_create(user_id=user_id,
+                                                                    defaults={"email_digest": email_digest})
+    return preference

@@ -11,7 +11,13 @@ MARK_ALL_READ = "notifications.mark_all_read"
 DISMISS = "notifications.dismiss"
 DISMISS_ALL = "notifications.dismiss_all"
 MARK_READ_BY_OBJECT = "notifications.mark_read_by_object"
+RESOLVE = "notifications.resolve"
+ACKNOWLEDGE = "notifications.acknowledge"
+MARK_DELIVERED_MANY = "notifications.mark_delivered_many"
+SEND_REMINDERS = "notifications.send_reminders"
+ESCALATE = "notifications.escalate"
 
 send_notification = current_app.signature(SEND_NOTIFICATION)
+resolve = current_app.signature(RESOLVE)
 
-__all__ = ["send_notification"]
+__all__ = ["resolve", "send_notification"]

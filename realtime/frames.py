@@ -141,9 +141,13 @@ def online_status_changed(*, user_id: int, is_online: bool, last_seen: str | Non
 
 # /ws/notifications/ ----------------------------------------------------------------------------
 
-def notification(payload: dict[str, Any]) -> Frame:
-    """A new notification; `payload` is `notifications.selectors.notification_payload`'s."""
-    return {"type": "notification", "notification": payload}
+def notification(payload: dict[str, Any], *, reminder: bool = False) -> Frame:
+    """A new (or coalesced) notification; `payload` is `notifications.selectors.notification_payload`'s.
+    A reminder of an unacknowledged one says so."""
+    frame: Frame = {"type": "notification", "notification": payload}
+    if reminder:
+        frame["reminder"] = True
+    return frame
 
 
 def notification_read(*, notification_id: int, unread_count: int) -> Frame:
@@ -175,6 +179,18 @@ def notification_update_all_read(*, count: int, read_at: str, unread_count: int)
 def notification_update_dismissed(*, notification_id: int, unread_count: int) -> Frame:
     return {"type": "notification_update", "event": "dismissed", "notification_id": notification_id,
             "unread_count": unread_count}
+
+
+def notification_update_resolved(*, notification_id: int, reason: str, resolved_at: str, unread_count: int) -> Frame:
+    """What the notification was about was dealt with (by anyone): it leaves the list."""
+    return {"type": "notification_update", "event": "resolved", "notification_id": notification_id, "reason": reason,
+            "resolved_at": resolved_at, "unread_count": unread_count}
+
+
+def notification_update_acknowledged(*, notification_id: int, acknowledged_at: str, unread_count: int) -> Frame:
+    """To every notification socket of the user: a must-acknowledge notification was acknowledged (and so read)."""
+    return {"type": "notification_update", "event": "acknowledged", "notification_id": notification_id,
+            "acknowledged_at": acknowledged_at, "is_read": True, "unread_count": unread_count}
 
 
 def notification_update_all_dismissed(*, count: int, unread_count: int) -> Frame:

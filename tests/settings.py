@@ -30,6 +30,9 @@ TEST_ENVIRONMENT = {
     # The demo page and its people directory (off with DEBUG off unless asked for) are under test.
     "DEMO_ENABLED": "true",
     "LOG_LEVEL": "INFO",
+    # Digest emails of the test stack's workers go to an SMTP server a test starts on this port.
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_PORT": str(2525 + SLOT),
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
 }
 os.environ.update(TEST_ENVIRONMENT)

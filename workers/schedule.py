@@ -30,6 +30,21 @@ current_app.conf.beat_schedule = {
         "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
         "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
     },
+    "notifications-send-reminders": {
+        "task": "notifications.send_reminders",
+        "schedule": settings.NOTIFY_ACK_CHECK_SECONDS,
+        "options": {"expires": settings.NOTIFY_ACK_CHECK_SECONDS},
+    },
+    "notifications-escalate": {
+        "task": "notifications.escalate",
+        "schedule": settings.NOTIFY_ACK_CHECK_SECONDS,
+        "options": {"expires": settings.NOTIFY_ACK_CHECK_SECONDS},
+    },
+    "chat-queue-email-digests": {
+        "task": "chat.queue_email_digests",
+        "schedule": settings.NOTIFY_EMAIL_CHECK_SECONDS,
+        "options": {"expires": settings.NOTIFY_EMAIL_CHECK_SECONDS},
+    },
     "realtime-prune-events": {
         "task": "realtime.prune_events",
         "schedule": EVENT_PRUNE_SECONDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api.fields import IdField, TextField
+from core.api.fields import FlagField, IdField, TextField
 from notifications.models import PRIORITY_RANKS
 
 
@@ -23,6 +23,11 @@ class NotificationSerializer(serializers.Serializer):
     related_object_type = serializers.CharField(allow_null=True)
     related_object_id = serializers.IntegerField(allow_null=True)
     data = serializers.JSONField()  # type: ignore[assignment]  # the notification's field; this serializer only describes the schema
+    count = serializers.IntegerField(help_text="How many notifications coalesced into this one (1 when none did).")
+    resolved_at = serializers.DateTimeField(allow_null=True, help_text="Set once its ERP object was resolved.")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Past this it leaves lists and counts.")
+    requires_ack = serializers.BooleanField(help_text="It must be acknowledged, not just read.")
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
 
 
 class UnreadNotificationsSerializer(serializers.Serializer):
@@ -58,3 +63,37 @@ class MarkReadByObjectSerializer(serializers.Serializer):
 
 class NotificationQueuedSerializer(serializers.Serializer):
     status = serializers.CharField()
+
+
+class NotificationAcknowledgedSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    notification_id = serializers.IntegerField()
+    acknowledged_at = serializers.DateTimeField()
+
+
+class AcknowledgementQuerySerializer(serializers.Serializer):
+    related_object_type = TextField(max_length=100)
+    related_object_id = IdField()
+
+
+class AcknowledgementSerializer(serializers.Serializer):
+    notification_id = serializers.IntegerField()
+    recipient_id = serializers.IntegerField()
+    recipient_name = serializers.CharField()
+    requires_ack = serializers.BooleanField()
+    created_at = serializers.DateTimeField(help_text="Stored.")
+    delivered_at = serializers.DateTimeField(allow_null=True, help_text="First reached a live notification socket.")
+    read_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    reminded_at = serializers.DateTimeField(allow_null=True, help_text="The last reminder.")
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class PreferencesRequestSerializer(serializers.Serializer):
+    email_digest = FlagField(default=True, help_text="Send missed-message emails.")
+
+
+class PreferencesSerializer(serializers.Serializer):
+    email_digest = serializers.BooleanField(help_text="Missed-message emails are on.")
+    last_digest_at = serializers.DateTimeField(allow_null=True, help_text="When the last one was sent.")

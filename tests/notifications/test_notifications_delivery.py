@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 NOTIFICATIONS = "/ws/notifications/"
 PAYLOAD_FIELDS = {
     "id", "notification_type", "title", "message", "link", "icon", "color", "priority", "is_read", "created_at",
-    "time_ago", "related_object_type", "related_object_id", "data",
+    "time_ago", "related_object_type", "related_object_id", "data", "count", "resolved_at", "expires_at",
+    "requires_ack", "acknowledged_at",
 }
 
 # A client that knows nothing of this project: only the broker URL and the task's name.

@@ -31,8 +31,11 @@ NOTIFICATION = {
     "id": 9, "notification_type": "assignment", "title": "New assignment", "message": "Essay due Friday",
     "link": "/courses/3/assignments/12", "icon": None, "color": None, "priority": "high", "is_read": False,
     "created_at": AT, "time_ago": "just now", "related_object_type": "assignment", "related_object_id": 12,
-    "data": {"course_id": 3},
+    "data": {"course_id": 3}, "count": 1, "resolved_at": None, "expires_at": None, "requires_ack": False,
+    "acknowledged_at": None,
 }
+SAFETY_NOTICE = {**NOTIFICATION, "notification_type": "notice", "priority": "urgent", "count": 3, "expires_at": AT,
+                 "requires_ack": True, "acknowledged_at": AT, "resolved_at": AT}
 
 # (socket, builder, arguments): each builder, with its optional fields absent and present.
 CATALOGUE = [
@@ -83,6 +86,11 @@ CATALOGUE = [
     (NOTIFICATIONS, frames.notification_update_all_read, {"count": 4, "read_at": AT, "unread_count": 0}),
     (NOTIFICATIONS, frames.notification_update_dismissed, {"notification_id": 9, "unread_count": 3}),
     (NOTIFICATIONS, frames.notification_update_all_dismissed, {"count": 5, "unread_count": 0}),
+    (NOTIFICATIONS, frames.notification, {"payload": SAFETY_NOTICE, "reminder": True}),
+    (NOTIFICATIONS, frames.notification_update_resolved, {"notification_id": 9, "reason": "Approved by Alice",
+                                                          "resolved_at": AT, "unread_count": 2}),
+    (NOTIFICATIONS, frames.notification_update_acknowledged, {"notification_id": 9, "acknowledged_at": AT,
+                                                              "unread_count": 1}),
 ]
 
 

@@ -43,6 +43,9 @@ class WsClient:
     @classmethod
     async def connect(cls, base_url: str, path: str, token: str | None, **kwargs: Any) -> WsClient:
         url = f"{base_url}{path}" + (f"{'&' if '?' in path else '?'}token={token}" if token is not None else "")
+        # websockets' 10 s default was once not enough for a handshake on a loaded 2-core CI machine;
+        # tests that time handshakes pass their own bound.
+        kwargs.setdefault("open_timeout", 30)
         connection = await websockets.connect(url, max_size=None, **kwargs)
         return cls(connection, path)
 

@@ -84,7 +84,7 @@ idle_connection = IdleConnection()
 class ReliableTask(Task):
     acks_late = True
     reject_on_worker_lost = True
-    autoretry_for = TRANSIENT_ERRORS
+    autoretry_for: tuple[type[Exception], ...] = TRANSIENT_ERRORS
     max_retries = settings.CELERY_TASK_MAX_RETRIES
     retry_backoff = 1
     retry_backoff_max = settings.CELERY_TASK_RETRY_BACKOFF_MAX

@@ -1,22 +1,23 @@
-"""Chat tasks: the message pipeline's persistence, receipts and replay, and the upload clean-up."""
+"""Chat tasks: the message pipeline's persistence, receipts and replay, message changes, the upload clean-up and the missed-message emails."""
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from chat import selectors, services
+from chat import digests, selectors, services
 from chat import tasks as names
 from chat.typing import expire_typing_sync
 from core.errors import ClientError
 from core.timestamps import iso_z
 from realtime import frames, replies
 from realtime.fanout import Push, push_now
-from workers.tasks.base import ReliableTask
+from workers.tasks.base import TRANSIENT_ERRORS, ReliableTask
 
 
 class SendBatchTask(ReliableTask):
@@ -158,3 +159,22 @@ def remove_deleted_attachments() -> int:
         deleted_before=timezone.now() - timedelta(seconds=settings.CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS),
         batch_size=services.DELETED_ATTACHMENT_BATCH, max_batches=UNATTACHED_UPLOAD_BATCHES_PER_RUN,
     )
+
+
+@shared_task(base=ReliableTask, name=names.QUEUE_EMAIL_DIGESTS)
+def queue_email_digests() -> int:
+    """Beat's: a digest task for each user due one, a bounded number per run."""
+    due = digests.users_due_a_digest()
+    for user_id in due:
+        current_app.send_task(names.SEND_EMAIL_DIGEST, kwargs={"user_id": user_id})
+    return len(due)
+
+
+class EmailTask(ReliableTask):
+    # An SMTP server that refuses or is away is retried like the database.
+    autoretry_for = (*TRANSIENT_ERRORS, smtplib.SMTPException, OSError)
+
+
+@shared_task(base=EmailTask, name=names.SEND_EMAIL_DIGEST)
+def send_email_digest(*, user_id: int) -> bool:
+    return digests.send_digest(user_id=user_id)

@@ -34,6 +34,11 @@ def send_notification(
     related_object_id: Any = None,
     data: Any = None,
     dedupe_key: Any = None,
+    coalesce_key: Any = None,
+    expires_at: Any = None,
+    requires_ack: Any = False,
+    escalate_to: Any = None,
+    escalate_after: Any = None,
     **unexpected: Any,
 ) -> dict:
     """Returns `{"created": N}`, or `{"error", "code"}` for bad input (never retried).
@@ -47,7 +52,8 @@ def send_notification(
         content = services.validated_content(
             notification_type=notification_type, title=title, message=message, priority=priority, link=link,
             icon=icon, color=color, related_object_type=related_object_type, related_object_id=related_object_id,
-            data=data,
+            data=data, coalesce_key=coalesce_key, expires_at=expires_at, requires_ack=requires_ack,
+            escalate_to=escalate_to, escalate_after=escalate_after,
         )
         ids = services.validated_recipient_ids(recipient_ids)
         key = services.validated_dedupe_key(dedupe_key) or f"task:{self.request.id}"
@@ -111,3 +117,44 @@ def mark_read_by_object(*, user_id: int, related_object_type: str, related_objec
         user_id=user_id, related_object_type=related_object_type, related_object_id=related_object_id
     )
     return {"count": change.count, "unread_count": change.unread_count}
+
+
+@shared_task(base=ReliableTask, bind=True, name=names.RESOLVE)
+def resolve(self, *, related_object_type: Any = None, related_object_id: Any = None, reason: Any = "",
+            **unexpected: Any) -> dict:
+    """The task API's `resolve`: `{"resolved": N}`, or `{"error", "code"}` for bad input (never retried)."""
+    try:
+        if unexpected:
+            raise ClientError(f"Unexpected arguments: {', '.join(sorted(unexpected))[:200]}")
+        return {"resolved": services.resolve((related_object_type, related_object_id), reason=reason or "")}
+    except ClientError as error:
+        logger.warning("rejected %s task %s: %s", self.name, self.request.id, error.error)
+        return error.as_dict()
+
+
+@shared_task(base=ReliableTask, name=names.ACKNOWLEDGE)
+def acknowledge(*, user_id: int, notification_id: int) -> dict:
+    try:
+        change = services.acknowledge(user_id=user_id, notification_id=notification_id)
+    except ClientError as error:
+        return error.as_dict()
+    return {"notification_id": notification_id, "acknowledged_at": iso_z(change.at), "unread_count": change.unread_count}
+
+
+@shared_task(base=ReliableTask, name=names.SEND_REMINDERS)
+def send_reminders() -> dict:
+    """Beat's: reminders of unacknowledged notifications, a bounded number per run."""
+    return {"reminded": services.send_due_reminders()}
+
+
+@shared_task(base=ReliableTask, name=names.ESCALATE)
+def escalate() -> dict:
+    """Beat's: escalations of notifications not acknowledged in time, a bounded number per run."""
+    return {"escalated": services.escalate_due()}
+
+
+@shared_task(base=ReliableTask, name=names.MARK_DELIVERED_MANY)
+def mark_delivered_many(*, requests: list[dict]) -> int:
+    """Notifications that reached live sockets (`[{"user_id", "notification_id"}, ...]`), gathered by a server process."""
+    return services.mark_delivered_many(
+        deliveries=[(request["user_id"], request["notification_id"]) for request in requests])
