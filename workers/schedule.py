@@ -8,46 +8,19 @@ UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
 # Events past their retention are pruned every 10 minutes, a bounded number per run.
 EVENT_PRUNE_SECONDS = 600
 
+
+def every(seconds: float, task: str) -> dict:
+    """A run of `task` every `seconds`; one that could not start in time is dropped: the next covers it."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 current_app.conf.beat_schedule = {
-    "presence-sweep-stale": {
-        "task": "presence.sweep_stale",
-        "schedule": settings.PRESENCE_SWEEP_SECONDS,
-        # A sweep that could not start in time is dropped: the next one covers it.
-        "options": {"expires": settings.PRESENCE_SWEEP_SECONDS},
-    },
-    "notifications-outbox-sweep": {
-        "task": "notifications.sweep_outbox",
-        "schedule": settings.NOTIFICATION_OUTBOX_RETRY_SECONDS,
-        "options": {"expires": settings.NOTIFICATION_OUTBOX_RETRY_SECONDS},
-    },
-    "chat-remove-unattached-uploads": {
-        "task": "chat.remove_unattached_uploads",
-        "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
-        "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
-    },
-    "chat-remove-deleted-attachments": {
-        "task": "chat.remove_deleted_attachments",
-        "schedule": UNATTACHED_UPLOAD_SWEEP_SECONDS,
-        "options": {"expires": UNATTACHED_UPLOAD_SWEEP_SECONDS},
-    },
-    "notifications-send-reminders": {
-        "task": "notifications.send_reminders",
-        "schedule": settings.NOTIFY_ACK_CHECK_SECONDS,
-        "options": {"expires": settings.NOTIFY_ACK_CHECK_SECONDS},
-    },
-    "notifications-escalate": {
-        "task": "notifications.escalate",
-        "schedule": settings.NOTIFY_ACK_CHECK_SECONDS,
-        "options": {"expires": settings.NOTIFY_ACK_CHECK_SECONDS},
-    },
-    "chat-queue-email-digests": {
-        "task": "chat.queue_email_digests",
-        "schedule": settings.NOTIFY_EMAIL_CHECK_SECONDS,
-        "options": {"expires": settings.NOTIFY_EMAIL_CHECK_SECONDS},
-    },
-    "realtime-prune-events": {
-        "task": "realtime.prune_events",
-        "schedule": EVENT_PRUNE_SECONDS,
-        "options": {"expires": EVENT_PRUNE_SECONDS},
-    },
+    "presence-sweep-stale": every(settings.PRESENCE_SWEEP_SECONDS, "presence.sweep_stale"),
+    "notifications-outbox-sweep": every(settings.NOTIFICATION_OUTBOX_RETRY_SECONDS, "notifications.sweep_outbox"),
+    "chat-remove-unattached-uploads": every(UNATTACHED_UPLOAD_SWEEP_SECONDS, "chat.remove_unattached_uploads"),
+    "chat-remove-deleted-attachments": every(UNATTACHED_UPLOAD_SWEEP_SECONDS, "chat.remove_deleted_attachments"),
+    "notifications-send-reminders": every(settings.NOTIFY_ACK_CHECK_SECONDS, "notifications.send_reminders"),
+    "notifications-escalate": every(settings.NOTIFY_ACK_CHECK_SECONDS, "notifications.escalate"),
+    "chat-queue-email-digests": every(settings.NOTIFY_EMAIL_CHECK_SECONDS, "chat.queue_email_digests"),
+    "realtime-prune-events": every(EVENT_PRUNE_SECONDS, "realtime.prune_events"),
 }
