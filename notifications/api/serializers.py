@@ -5,6 +5,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.api.fields import FlagField, IdField, TextField
+from core.errors import ValidationFailed
 from notifications.models import PRIORITY_RANKS
 
 
@@ -91,7 +92,13 @@ class AcknowledgementSerializer(serializers.Serializer):
 
 
 class PreferencesRequestSerializer(serializers.Serializer):
-    email_digest = FlagField(default=True, help_text="Send missed-message emails.")
+    email_digest = FlagField(default=True, help_text="Send missed-message emails (required).")
+
+    def validate(self, attrs: dict) -> dict:
+        # An empty PATCH must not turn emails back on.
+        if self.initial_data.get("email_digest") is None:
+            raise ValidationFailed("email_digest is required")
+        return attrs
 
 
 class PreferencesSerializer(serializers.Serializer):

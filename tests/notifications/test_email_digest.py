@@ -100,6 +100,6 @@ async def test_the_digest_preference_refuses_bad_input(stack, make_user):
     alice = make_user("Alice", email="alice@example.com")
     url = "/api/v1/communication/notifications/preferences/"
     assert alice.rest(stack).get(url).json() == {"email_digest": True, "last_digest_at": None}
-    for body in ({"email_digest": "nope"}, {"email_digest": 1}):
+    for body in ({"email_digest": "nope"}, {"email_digest": 1}, {}):
         response = alice.rest(stack).patch(url, body)
         assert response.status_code == 400 and response.json()["code"] == "validation_error", body
