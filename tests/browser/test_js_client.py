@@ -29,11 +29,11 @@ def run_node_tests(stack, make_user, test_file: str, *, user_count: int) -> dict
 
 @pytest.mark.timeout(600)
 def test_client_module_against_real_server(stack, make_user):
-    counts = run_node_tests(stack, make_user, "tests/client.test.js", user_count=39)
-    assert counts["fail"] == 0 and counts["pass"] >= (1 if os.environ.get("NODE_TEST_PATTERN") else 25), counts
+    counts = run_node_tests(stack, make_user, "tests/client.test.js", user_count=40)
+    assert counts["fail"] == 0 and counts["pass"] >= (1 if os.environ.get("NODE_TEST_PATTERN") else 31), counts
 
 
 @pytest.mark.timeout(600)
 def test_react_hooks_in_a_dom_against_real_server(stack, make_user):
-    counts = run_node_tests(stack, make_user, "tests/hooks.test.js", user_count=14)
-    assert counts["fail"] == 0 and counts["pass"] >= 6, counts
+    counts = run_node_tests(stack, make_user, "tests/hooks.test.js", user_count=15)
+    assert counts["fail"] == 0 and counts["pass"] >= 7, counts

@@ -7,5 +7,7 @@ export {
 export { ChatClient } from "./chat.js";
 export { NotificationClient } from "./notifications.js";
 export { ApiError, RestApi } from "./rest.js";
-export { ChatStore, hasReacted, messageStatus, NotificationStore, PresenceStore, Store, TypingStore } from "./stores.js";
+export {
+  awaitsAcknowledgement, ChatStore, hasReacted, messageStatus, NotificationStore, PresenceStore, Store, TypingStore,
+} from "./stores.js";
 export { ChatSession, NotificationSession, sharedChatSession, sharedNotificationSession } from "./session.js";

@@ -1,8 +1,10 @@
 /**
  * The `/ws/notifications/` client (contract §3).
  *
- * `notification` frames are de-duplicated by the notification's id. Commands given while the
- * socket is down (all idempotent) are sent once it is open again.
+ * `notification` frames are de-duplicated by the notification's id and version: a coalesced one
+ * comes again under its id with a higher `count` (and a newer `created_at`), and is passed on; a
+ * reminder (`reminder: true`) is passed on every time. Commands given while the socket is down
+ * (all idempotent) are sent once it is open again.
  *
  * Events of the stream (`seq`) are passed on in order, once, and every reconnect resumes from the
  * last one (`ReconnectingSocket`).
@@ -76,9 +78,15 @@ export class NotificationClient extends Emitter {
     this.emit("frame", frame);
     if (frame.type === "connection") return;
     if (frame.type === "notification") {
-      const id = frame.notification?.id;
-      if (id != null && !this.seen.add(id)) return;
+      const key = versionKey(frame);
+      if (key != null && !this.seen.add(key)) return;
     }
     this.emit(frame.type, frame);
   }
+}
+
+/** What tells two `notification` frames of one notification apart; none for a reminder (each is news). */
+function versionKey({ notification, reminder }) {
+  if (notification?.id == null || reminder) return null;
+  return `${notification.id}:${notification.count ?? 1}:${notification.created_at}`;
 }

@@ -140,6 +140,7 @@ export class RestApi {
 
   // Notifications -------------------------------------------------------------------------
 
+  /** The inbox, newest first (paginated); `{include_resolved: true}` lists the resolved ones too. */
   notifications(filters = {}) {
     const query = new URLSearchParams(filters);
     const suffix = query.toString() ? `?${query}` : "";
@@ -164,5 +165,25 @@ export class RestApi {
 
   dismissNotification(id) {
     return this.request("DELETE", `/api/v1/communication/notifications/${id}/dismiss/`);
+  }
+
+  /**
+   * POST notifications/{id}/acknowledge/ -> {success, notification_id, acknowledged_at}, or
+   * {status: "queued"} (202) when the workers are slow. 400 if it does not ask to be acknowledged.
+   */
+  acknowledgeNotification(id) {
+    return this.request("POST", `/api/v1/communication/notifications/${id}/acknowledge/`);
+  }
+
+  /** GET notifications/preferences/ -> {email_digest, last_digest_at}. */
+  notificationPreferences() {
+    return this.request("GET", "/api/v1/communication/notifications/preferences/");
+  }
+
+  /** PATCH notifications/preferences/: whether missed notifications are emailed -> {email_digest, last_digest_at}. */
+  setNotificationPreferences({ emailDigest }) {
+    // The server takes a missing field as `true`: never send one by mistake.
+    if (typeof emailDigest !== "boolean") throw new TypeError("emailDigest must be true or false");
+    return this.request("PATCH", "/api/v1/communication/notifications/preferences/", { email_digest: emailDigest });
   }
 }

@@ -243,7 +243,9 @@ export class NotificationSession {
 
   start() {
     this.client.connect();
-    this.refresh().catch((error) => this.store.set({ error: error.message }));
+    const failed = (error) => this.store.set({ error: error.message });
+    this.refresh().catch(failed);
+    this.loadPreferences().catch(failed);
     return this;
   }
 
@@ -276,6 +278,45 @@ export class NotificationSession {
   dismiss(id) {
     this.client.dismiss(id);
     this.store.remove(id);
+  }
+
+  /**
+   * Acknowledges a must-acknowledge notification over REST (which reads it too; reminders and
+   * escalation stop); shown when the server answered, and on every tab by its `acknowledged`
+   * event. Throws ApiError (400 when it does not ask to be acknowledged).
+   */
+  async acknowledge(id) {
+    const notificationId = toId(id);
+    const answer = await this.api.acknowledgeNotification(notificationId);
+    // Queued (202) when the workers are slow: the event shows it once done.
+    if (answer?.acknowledged_at) this.store.markAcknowledged(notificationId, answer.acknowledged_at);
+    return answer;
+  }
+
+  /** The user's `{email_digest, last_digest_at}` into the store's `preferences` (null if the server has none). */
+  async loadPreferences() {
+    try {
+      const preferences = await this.api.notificationPreferences();
+      this.store.set({ preferences });
+      return preferences;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      return null;
+    }
+  }
+
+  /** Whether missed notifications are emailed (`{emailDigest}`): shown at once, put back if the server refuses. */
+  async setPreferences({ emailDigest }) {
+    const before = this.store.state.preferences;
+    this.store.set({ preferences: { last_digest_at: null, ...before, email_digest: emailDigest } });
+    try {
+      const preferences = await this.api.setNotificationPreferences({ emailDigest });
+      this.store.set({ preferences });
+      return preferences;
+    } catch (error) {
+      this.store.set({ preferences: before });
+      throw error;
+    }
   }
 }
 

@@ -248,23 +248,54 @@ export class PresenceStore extends Store {
   }
 }
 
+/** Whether a notification still asks to be acknowledged (`requires_ack`, not yet `acknowledged_at`). */
+export function awaitsAcknowledgement(notification) {
+  return Boolean(notification.requires_ack && !notification.acknowledged_at);
+}
+
 /**
  * Notifications, newest first, and the server's `unreadCount`. `available` is false when the
- * server has no notification API (the demo hides the bell's list then).
+ * server has no notification API (the demo hides the bell's list then). `preferences` is the
+ * user's `{email_digest, last_digest_at}`, null until loaded.
+ *
+ * Each notification is listed once, by id: a coalesced one (the same id again, with a higher
+ * `count`) replaces its entry and goes to the top; a reminder (a `notification` frame with
+ * `reminder: true`) moves its entry to the top marked `reminder: true`; a resolved one leaves the
+ * list; an acknowledged one is read, with its `acknowledged_at`.
  */
 export class NotificationStore extends Store {
   constructor() {
-    super({ notifications: [], unreadCount: 0, available: null, status: "idle" });
+    super({ notifications: [], unreadCount: 0, available: null, status: "idle", preferences: null });
   }
 
   setList(notifications) {
-    this.set({ notifications, available: true });
+    // The server's shape has no reminder mark: a reload keeps the ones shown.
+    const reminded = new Set(this.state.notifications.filter((n) => n.reminder).map((n) => n.id));
+    const marked = notifications.map((n) => (reminded.has(n.id) && awaitsAcknowledgement(n) ? { ...n, reminder: true } : n));
+    this.set({ notifications: marked, available: true });
   }
 
-  add(notification, { counted = false } = {}) {
-    if (this.state.notifications.some((n) => n.id === notification.id)) return;
-    const unreadCount = this.state.unreadCount + (notification.is_read || counted ? 0 : 1);
-    this.set({ notifications: [notification, ...this.state.notifications], unreadCount });
+  /**
+   * A notification from a frame. A new one goes on top; one already listed is replaced (on top)
+   * by a newer version of it (coalesced, or re-opened), and not by an older one; a `reminder`
+   * always re-surfaces it. `unreadCount` grows only by what became unread here: a replayed frame
+   * (`counted`) is in the `connection` frame's count already, a reminder is of a notification
+   * counted when it came, and so is a coalesced one (`count` above 1: it only coalesces into an
+   * unread notification).
+   */
+  add(notification, { counted = false, reminder = false } = {}) {
+    const existing = this.state.notifications.find((n) => n.id === notification.id);
+    // A repeat, or a frame older than what is shown, changes nothing.
+    if (existing && !reminder && !isNewer(notification, existing)) return;
+    // An acknowledgement is final: a frame that crossed it does not undo it.
+    const acknowledgedAt = notification.acknowledged_at ?? existing?.acknowledged_at ?? null;
+    const entry = acknowledgedAt
+      ? { ...notification, acknowledged_at: acknowledgedAt, is_read: true, reminder: false }
+      : { ...notification, reminder };
+    const becameUnread = !entry.is_read && (existing ? existing.is_read : (entry.count ?? 1) <= 1);
+    const unreadCount = this.state.unreadCount + (becameUnread && !counted && !reminder ? 1 : 0);
+    const others = this.state.notifications.filter((n) => n.id !== notification.id);
+    this.set({ notifications: [entry, ...others], unreadCount });
   }
 
   markRead(id, readAt) {
@@ -273,6 +304,14 @@ export class NotificationStore extends Store {
 
   markAllRead() {
     this.set({ notifications: this.state.notifications.map((n) => ({ ...n, is_read: true })) });
+  }
+
+  /** Acknowledged (which reads it too): the first `acknowledged_at` stays, and the reminder mark goes. */
+  markAcknowledged(id, acknowledgedAt) {
+    const acknowledged = (n) => ({
+      ...n, is_read: true, read_at: n.read_at ?? acknowledgedAt, acknowledged_at: n.acknowledged_at ?? acknowledgedAt, reminder: false,
+    });
+    this.set({ notifications: this.state.notifications.map((n) => (n.id === id ? acknowledged(n) : n)) });
   }
 
   remove(id) {
@@ -286,7 +325,7 @@ export class NotificationStore extends Store {
         return this.setCount(frame.unread_count);
       case "notification":
         // A replayed one is older than the `connection` frame's count, which includes it already.
-        return this.add(frame.notification, { counted: frame.replayed === true });
+        return this.add(frame.notification, { counted: frame.replayed === true, reminder: frame.reminder === true });
       case "notification_read":
         this.markRead(frame.notification_id);
         return this.setCount(frame.unread_count);
@@ -306,12 +345,25 @@ export class NotificationStore extends Store {
     if (frame.event === "all_read") this.markAllRead();
     if (frame.event === "dismissed") this.remove(frame.notification_id);
     if (frame.event === "all_dismissed") this.set({ notifications: [] });
+    // What it was about was dealt with (by anyone): it leaves the list.
+    if (frame.event === "resolved") this.remove(frame.notification_id);
+    if (frame.event === "acknowledged") this.markAcknowledged(frame.notification_id, frame.acknowledged_at);
     this.setCount(frame.unread_count);
   }
 
   setCount(count) {
     if (typeof count === "number" && count !== this.state.unreadCount) this.set({ unreadCount: count });
   }
+}
+
+/**
+ * Whether `a` is a later version of the same notification than `b`: coalescing and re-opening
+ * give it a new `created_at` and count it (`count`, 1 when absent).
+ */
+function isNewer(a, b) {
+  const [at, bt] = [Date.parse(a.created_at), Date.parse(b.created_at)];
+  if (at !== bt && !Number.isNaN(at) && !Number.isNaN(bt)) return at > bt;
+  return (a.count ?? 1) > (b.count ?? 1);
 }
 
 function sortConversations(conversations) {

@@ -2,7 +2,9 @@
  * The demo page: everything a frontend needs, built on web/client with no framework and no build.
  * State lives in the client's stores; these functions only render it and forward user actions.
  */
-import { ApiError, ChatSession, hasReacted, messageStatus, NotificationSession, RestApi, STATUS } from "../client/index.js";
+import {
+  ApiError, awaitsAcknowledgement, ChatSession, hasReacted, messageStatus, NotificationSession, RestApi, STATUS,
+} from "../client/index.js";
 
 const $ = (id) => document.getElementById(id);
 const storage = window.sessionStorage; // per tab: two tabs can be two different users
@@ -29,6 +31,8 @@ const page = {
   blobUrls: new Map(),
   // One <img> per attachment, moved into each render: a new one would load again and shift the list.
   images: new Map(),
+  // Notification ids whose acknowledgement is on its way to the server.
+  acknowledging: new Set(),
   unsubscribe: [],
 };
 
@@ -86,6 +90,9 @@ function start(auth) {
     session.presence.subscribe(renderChat),
     session.typing.subscribe(renderTyping),
     notifications.store.subscribe(renderBell),
+    notifications.client.on("notification_update", (frame) => {
+      if (frame.event === "resolved") toast(frame.reason ? `Resolved: ${frame.reason}` : "Resolved");
+    }),
   ];
   session.refreshConversations().catch(apiFailed);
   renderChat();
@@ -105,6 +112,7 @@ async function logout(message) {
   storage.removeItem(PARTNER_KEY);
   Object.assign(page, {
     session: null, notifications: null, partnerId: null, partner: null, conversationId: null, composing: null,
+    acknowledging: new Set(),
   });
   $("chat-empty").hidden = false;
   for (const id of ["chat-head", "messages", "composer", "typing", "composer-context"]) $(id).hidden = true;
@@ -554,7 +562,7 @@ async function loadPeople(query) {
 
 function renderBell() {
   if (!page.notifications) return;
-  const { notifications, unreadCount, available } = page.notifications.store.getSnapshot();
+  const { notifications, unreadCount, available, preferences } = page.notifications.store.getSnapshot();
   const bell = $("bell");
   bell.disabled = available === false;
   bell.title = available === false ? "Notifications are not available on this server" : "Notifications";
@@ -562,24 +570,86 @@ function renderBell() {
   $("bell-count").textContent = unreadCount > 99 ? "99+" : String(unreadCount);
   $("notifications-empty").hidden = notifications.length > 0;
   $("mark-all-read").disabled = !unreadCount;
-  $("notification-list").replaceChildren(...notifications.map((notification) => {
-    const item = element("button", { className: "notification", type: "button" }, [
-      element("span", { className: "notification-dot" }),
-      element("span", {}, [
-        element("div", { className: "notification-title", textContent: notification.title }),
-        element("div", { className: "notification-body", textContent: notification.message }),
-        element("div", { className: "notification-time", textContent: notification.time_ago ?? shortTime(notification.created_at) }),
+  $("email-digest").disabled = !preferences;
+  $("email-digest").checked = Boolean(preferences?.email_digest);
+  $("notification-list").replaceChildren(...notifications.map(notificationNode));
+}
+
+/**
+ * One line of the bell: "×N" when several coalesced into it, "Reminder" when it came back
+ * unacknowledged, and Acknowledge (then "Acknowledged") when it asks to be acknowledged.
+ */
+function notificationNode(notification) {
+  const count = notification.count ?? 1;
+  const open = element("button", { className: "notification-open", type: "button" }, [
+    element("span", { className: "notification-dot" }),
+    element("span", { className: "notification-main" }, [
+      element("div", { className: "notification-top" }, [
+        element("span", { className: "notification-title", textContent: notification.title }),
+        count > 1 ? element("span", { className: "notification-count", textContent: `×${count}`, title: `${count} times` }) : "",
+        notification.reminder ? element("span", { className: "notification-reminder", textContent: "Reminder" }) : "",
       ]),
-    ]);
-    item.dataset.notificationId = notification.id;
-    item.dataset.read = String(notification.is_read);
-    item.dataset.priority = notification.priority;
-    item.addEventListener("click", () => {
-      if (!notification.is_read) page.notifications.markRead(notification.id);
-      openRelatedConversation(notification);
-    });
-    return element("li", {}, [item]);
-  }));
+      element("div", { className: "notification-body", textContent: notification.message }),
+      element("div", { className: "notification-time", textContent: notification.time_ago ?? shortTime(notification.created_at) }),
+    ]),
+  ]);
+  open.addEventListener("click", () => {
+    if (!notification.is_read) page.notifications.markRead(notification.id);
+    openRelatedConversation(notification);
+  });
+  const item = element("div", { className: "notification" }, [open]);
+  item.dataset.notificationId = notification.id;
+  item.dataset.read = String(notification.is_read);
+  item.dataset.priority = notification.priority;
+  item.dataset.count = count;
+  item.dataset.reminder = String(Boolean(notification.reminder));
+  if (notification.requires_ack) item.append(acknowledgementNode(notification));
+  return element("li", {}, [item]);
+}
+
+function acknowledgementNode(notification) {
+  const row = element("div", { className: "notification-ack" });
+  if (!awaitsAcknowledgement(notification)) {
+    const when = `Acknowledged ${shortTime(notification.acknowledged_at)}`;
+    row.append(element("span", { className: "acknowledged", textContent: "✓ Acknowledged", title: when }));
+    return row;
+  }
+  const sending = page.acknowledging.has(notification.id);
+  const button = element("button", {
+    type: "button", className: "ack-button", textContent: sending ? "Acknowledging…" : "Acknowledge", disabled: sending,
+    title: "Confirm that you have read this (reminders stop)",
+  });
+  button.addEventListener("click", (event) => {
+    // The list is drawn again at once: a click that went on would find its button gone and close the panel.
+    event.stopPropagation();
+    acknowledge(notification.id);
+  });
+  row.append(button);
+  return row;
+}
+
+async function acknowledge(id) {
+  const { notifications } = page;
+  if (!notifications) return;
+  page.acknowledging.add(id);
+  renderBell();
+  try {
+    await notifications.acknowledge(id);
+  } catch (error) {
+    apiFailed(error);
+  } finally {
+    page.acknowledging.delete(id);
+    renderBell();
+  }
+}
+
+async function setEmailDigest(on) {
+  try {
+    await page.notifications?.setPreferences({ emailDigest: on });
+    toast(on ? "You will get an email of what you miss." : "No emails of what you miss.");
+  } catch (error) {
+    apiFailed(error);
+  }
 }
 
 /** A chat notification ("New message from …") opens that conversation. */
@@ -619,6 +689,7 @@ function wireStaticControls() {
     toggleBell();
   });
   $("mark-all-read").addEventListener("click", () => page.notifications?.markAllRead());
+  $("email-digest").addEventListener("change", (event) => setEmailDigest(event.target.checked));
   document.addEventListener("click", (event) => {
     if (!$("bell-panel").hidden && !$("bell-panel").contains(event.target)) toggleBell(false);
   });

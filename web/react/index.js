@@ -123,7 +123,12 @@ export function usePresence(options = {}) {
   return { onlineUsers, lastSeen, isOnline, requestStatus };
 }
 
-/** `notifications` (newest first), `unreadCount`, and `markAsRead(id)`, `markAllAsRead()`, `dismiss(id)`. */
+/**
+ * `notifications` (newest first, each once by id, with `count`, `requires_ack`, `acknowledged_at`
+ * and, after a reminder, `reminder: true`), `unreadCount`, `preferences` (`{email_digest,
+ * last_digest_at}`, null until loaded), and `markAsRead(id)`, `markAllAsRead()`, `dismiss(id)`,
+ * `acknowledge(id)` (REST), `setPreferences({emailDigest})` (REST), `loadPreferences()`.
+ */
 export function useNotifications(options = {}) {
   const session = useSession(sharedNotificationSession, options);
   const state = useStore(session?.store ?? IDLE.notifications);
@@ -131,7 +136,19 @@ export function useNotifications(options = {}) {
   const markAllAsRead = useCallback(() => session?.markAllRead(), [session]);
   const dismiss = useCallback((id) => session?.dismiss(id), [session]);
   const refresh = useCallback(() => session?.refresh(), [session]);
-  return { ...state, isConnected: state.status === "open", markAsRead, markAllAsRead, dismiss, refresh };
+  const acknowledge = useCallback((id) => {
+    if (!session) throw new Error("useNotifications: not connected yet (no token?)");
+    return session.acknowledge(id);
+  }, [session]);
+  const setPreferences = useCallback((preferences) => {
+    if (!session) throw new Error("useNotifications: not connected yet (no token?)");
+    return session.setPreferences(preferences);
+  }, [session]);
+  const loadPreferences = useCallback(() => session?.loadPreferences(), [session]);
+  return {
+    ...state, isConnected: state.status === "open", markAsRead, markAllAsRead, dismiss, refresh,
+    acknowledge, setPreferences, loadPreferences, session,
+  };
 }
 
-export { hasReacted, messageStatus } from "../client/stores.js";
+export { awaitsAcknowledgement, hasReacted, messageStatus } from "../client/stores.js";

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 
-import { backoffDelay, ChatClient, ChatSession, ChatStore, NotificationClient, STATUS } from "../client/index.js";
+import {
+  awaitsAcknowledgement, backoffDelay, ChatClient, ChatSession, ChatStore, NotificationClient, NotificationSession,
+  NotificationStore, STATUS,
+} from "../client/index.js";
 import { DEFAULT_OPTIONS as SOCKET_DEFAULTS } from "../client/socket.js";
 import { BASE_URL, eventually, history, makeTap, record, sleep, takeUser } from "./helpers.js";
 
@@ -607,6 +610,114 @@ describe("replies, edits, deletions, reactions, mutes, blocks", () => {
   });
 });
 
+describe("notification store", () => {
+  const at = (minute) => `2026-01-12T10:${String(minute).padStart(2, "0")}:00.000Z`;
+  const notification = (id, fields) => ({
+    id, notification_type: "system", title: `notification ${id}`, message: "", link: null, icon: null, color: null,
+    priority: "normal", is_read: false, created_at: at(id), time_ago: "just now", related_object_type: null,
+    related_object_id: null, data: {}, count: 1, resolved_at: null, expires_at: null, requires_ack: false,
+    acknowledged_at: null, ...fields,
+  });
+  const frame = (payload, extra) => ({ type: "notification", notification: payload, ...extra });
+  const ids = (store) => store.state.notifications.map((n) => n.id);
+  const entry = (store, id) => store.state.notifications.find((n) => n.id === id);
+
+  test("a coalesced notification replaces its entry, on top with its count, and is counted once", () => {
+    const store = new NotificationStore();
+    store.apply({ type: "connection", unread_count: 0 });
+    store.apply(frame(notification(1, { title: "Stock low: paper", message: "3 reams left" })));
+    store.apply(frame(notification(2)));
+    assert.deepEqual([ids(store), store.state.unreadCount], [[2, 1], 2]);
+
+    const coalesced = notification(1, { title: "Stock low: paper", message: "2 reams left", count: 2, created_at: at(3) });
+    store.apply(frame(coalesced));
+    assert.deepEqual(ids(store), [1, 2], "one entry, moved to the top");
+    assert.deepEqual(pick(entry(store, 1), "count", "message"), { count: 2, message: "2 reams left" });
+    assert.equal(store.state.unreadCount, 2, "it was unread already: the server counts it once");
+    const after = store.state;
+    store.apply(frame(coalesced));
+    store.apply(frame(notification(1, { title: "Stock low: paper", message: "3 reams left" })));
+    assert.equal(store.state, after, "a repeat, and the older version that crossed it, change nothing");
+
+    // One past the first page: coalescing only ever goes into an unread one, which was counted when it came.
+    store.apply(frame(notification(9, { count: 5 })));
+    assert.deepEqual([ids(store), store.state.unreadCount], [[9, 1, 2], 2]);
+    // Once read, the same key opens it again (as the chat's "New message from …" does): unread again.
+    store.apply({ type: "notification_update", event: "notification_read", notification_id: 1, read_at: at(4), unread_count: 2 });
+    store.apply(frame(notification(1, { title: "Stock low: paper", created_at: at(5) })));
+    assert.deepEqual([ids(store), entry(store, 1).is_read, store.state.unreadCount], [[1, 9, 2], false, 3]);
+    store.apply(frame(notification(10), { replayed: true }));
+    assert.deepEqual([ids(store).length, store.state.unreadCount], [4, 3], "a replayed one is in the connection's count");
+  });
+
+  test("a resolved notification leaves the list, and the count is the event's", () => {
+    const store = new NotificationStore();
+    store.setList([notification(3), notification(2), notification(1, { is_read: true })]);
+    store.setCount(2);
+    const resolved = {
+      type: "notification_update", event: "resolved", notification_id: 2, reason: "Approved by Ann", resolved_at: at(6),
+      unread_count: 1, seq: 8,
+    };
+    store.apply(resolved);
+    assert.deepEqual([ids(store), store.state.unreadCount], [[3, 1], 1]);
+    store.apply({ ...resolved, replayed: true });
+    store.apply({ ...resolved, notification_id: 99 });
+    assert.deepEqual([ids(store), store.state.unreadCount], [[3, 1], 1], "again, or one not listed: nothing else leaves");
+  });
+
+  test("an acknowledged notification is read, and stays acknowledged", () => {
+    const store = new NotificationStore();
+    store.setList([notification(1, { requires_ack: true, priority: "urgent" }), notification(0)]);
+    store.setCount(2);
+    assert.deepEqual(store.state.notifications.map(awaitsAcknowledgement), [true, false]);
+    store.apply(frame(notification(1, { requires_ack: true, priority: "urgent" }), { reminder: true }));
+    store.apply({
+      type: "notification_update", event: "acknowledged", notification_id: 1, acknowledged_at: at(7), is_read: true,
+      unread_count: 1,
+    });
+    assert.deepEqual(pick(entry(store, 1), "is_read", "acknowledged_at", "reminder", "read_at"),
+      { is_read: true, acknowledged_at: at(7), reminder: false, read_at: at(7) });
+    assert.equal(awaitsAcknowledgement(entry(store, 1)), false);
+    assert.equal(store.state.unreadCount, 1);
+    store.markAcknowledged(1, at(8));
+    assert.equal(entry(store, 1).acknowledged_at, at(7), "the first acknowledgement stays");
+    // A reminder that crossed the acknowledgement does not bring the button back.
+    store.apply(frame(notification(1, { requires_ack: true, priority: "urgent" }), { reminder: true }));
+    assert.deepEqual(pick(entry(store, 1), "is_read", "acknowledged_at", "reminder"),
+      { is_read: true, acknowledged_at: at(7), reminder: false });
+    assert.equal(store.state.unreadCount, 1);
+  });
+
+  test("a reminder re-surfaces its notification on top, marked, without a duplicate or a count", () => {
+    const store = new NotificationStore();
+    const notice = notification(1, { requires_ack: true, is_read: true });
+    store.setList([notification(3), notification(2), notice]);
+    store.setCount(2);
+    store.apply(frame(notice, { reminder: true }));
+    assert.deepEqual([ids(store), entry(store, 1).reminder, store.state.unreadCount], [[1, 3, 2], true, 2]);
+    store.apply(frame(notice, { reminder: true }));
+    assert.deepEqual(ids(store), [1, 3, 2], "a second reminder: still one entry");
+    // One not listed (older than the first page) is shown, but was counted when it came.
+    store.apply(frame(notification(4, { requires_ack: true, created_at: at(0) }), { reminder: true }));
+    assert.deepEqual([ids(store), store.state.unreadCount], [[4, 1, 3, 2], 2]);
+    // A reload (the server's shape has no mark) keeps the marks of what still awaits acknowledgement.
+    store.setList([notification(3), notification(2), notice, notification(4, { requires_ack: true, created_at: at(0) })]);
+    assert.deepEqual(store.state.notifications.map((n) => Boolean(n.reminder)), [false, false, true, true]);
+  });
+
+  test("the client passes on each version of a notification and every reminder, but not a repeat", () => {
+    const client = new NotificationClient({ baseUrl: BASE_URL, token: "never-connected" });
+    const got = record(client, "notification", "frame");
+    const first = frame(notification(1));
+    const coalesced = frame(notification(1, { count: 2, created_at: at(2) }));
+    for (const sent of [first, first, coalesced, coalesced]) client.handle(sent);
+    for (let n = 0; n < 2; n += 1) client.handle({ ...coalesced, reminder: true });
+    assert.deepEqual(got.notification.map((f) => [f.notification.count, f.reminder ?? false]),
+      [[1, false], [2, false], [2, true], [2, true]]);
+    assert.equal(got.frame.length, 6, "the store sees every frame, and applies a repeat as nothing");
+  });
+});
+
 describe("notification client", () => {
   test("connects with the unread count and answers get_unread_count", async () => {
     const dave = takeUser();
@@ -620,5 +731,26 @@ describe("notification client", () => {
     const count = client.waitFor("unread_count");
     client.requestUnreadCount();
     assert.equal((await count).count, connection.unread_count);
+  });
+
+  test("the session acknowledges and keeps the email preference over REST", async () => {
+    const erin = takeUser();
+    const session = new NotificationSession({ baseUrl: BASE_URL, token: erin.token });
+    open.push(session.client);
+    session.start();
+    await eventually(() => session.store.state.preferences, { what: "the preferences" });
+    assert.deepEqual(session.store.state.preferences, { email_digest: true, last_digest_at: null });
+
+    const saved = session.setPreferences({ emailDigest: false });
+    assert.equal(session.store.state.preferences.email_digest, false, "shown at once");
+    assert.deepEqual(await saved, { email_digest: false, last_digest_at: null });
+    assert.deepEqual(await session.api.notificationPreferences(), { email_digest: false, last_digest_at: null });
+    await assert.rejects(session.setPreferences({ emailDigest: "no" }), TypeError);
+    assert.equal(session.store.state.preferences.email_digest, false, "a refused change is put back");
+
+    await assert.rejects(session.acknowledge(999999999), (error) => error.status === 404);
+    await assert.rejects(session.acknowledge("first"), TypeError);
+    const page = await session.api.notifications({ include_resolved: true });
+    assert.deepEqual(page.results, []);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * Two people use the demo page in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core) against the real stack: messages, ticks, typing, notifications, attachments, a
- * network drop, then replies, edits, reactions, deletions, a mute and a block. Started by
- * tests/browser/test_demo_page.py, which answers the "@@notify <user id>" line this script prints
- * by sending a notification through the Celery task API. Screenshots go to E2E_SCREENSHOTS.
+ * network drop, then replies, edits, reactions, deletions, a mute and a block, and last the bell's
+ * ERP notifications: coalesced (×2), reminded, acknowledged and resolved, and the email preference.
+ * Started by tests/browser/test_demo_page.py, which answers the "@@<command> <arguments>" lines this
+ * script prints ("@@notify <user id>", "@@notify_ack <user id>", "@@notify_coalesced <user id>",
+ * "@@remind <notification id>", "@@resolve <type> <id> <reason>") through the Celery task API, as
+ * another ERP module would. Screenshots go to E2E_SCREENSHOTS.
  */
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -12,7 +15,7 @@ import { deflateSync } from "node:zlib";
 
 import { chromium } from "playwright-core";
 
-import { BASE_URL, USERS } from "./helpers.js";
+import { authHeaders, BASE_URL, eventually, USERS } from "./helpers.js";
 
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? "screenshots";
 const WAIT = { timeout: 20000 };
@@ -23,6 +26,10 @@ const CHROMIUM_FLAGS = [
 const HELLO = "Hello Bob 👋 family 👨‍👩‍👧‍👦 thumbs 👍🏽 from the browser 🎉";
 const REPLY = "Hi Alice 😀 got it ✅";
 const NOTIFICATION_TITLE = process.env.E2E_NOTIFICATION_TITLE ?? "Timetable published";
+const ACK_TITLE = process.env.E2E_ACK_TITLE ?? "Fire drill at 10:00";
+const STOCK_TITLE = process.env.E2E_STOCK_TITLE ?? "Stock low: paper";
+// "<type> <id>" of the ERP object the stock alerts are about.
+const STOCK_ITEM = process.env.E2E_STOCK_ITEM ?? "inventory.item 42";
 
 const [alice, bob, carol] = USERS;
 mkdirSync(SCREENSHOTS, { recursive: true });
@@ -141,6 +148,7 @@ async function main() {
     await shoot(bobPage, "07-bob-chat");
     await networkDrop(alicePage, bobPage, bobsNetwork);
     await changeMessages(alicePage, bobPage);
+    await erpNotifications(alicePage);
     assert.deepEqual(errors, [], "no script errors on either page");
   } finally {
     await browser.close();
@@ -289,6 +297,81 @@ async function changeMessages(alicePage, bobPage) {
   await shoot(alicePage, "10-alice-refused-after-the-block");
   await shoot(bobPage, "11-bob-muted-and-blocked");
   step("bob blocked alice: her next message is refused, with the server's reason under it");
+}
+
+/**
+ * ERP modules notify alice: a notice she must acknowledge, and two stock alerts about one item that
+ * coalesce into one line with "×2" (counted once). A reminder of the notice brings it to the top
+ * marked "Reminder", still once; Acknowledge turns into "Acknowledged". Her choice about emails of
+ * what she misses stays after a reload, as do the counter and the acknowledgement. Last, the item
+ * is restocked (resolved): its alert leaves the bell, with a toast that says why.
+ */
+async function erpNotifications(alicePage) {
+  const line = (title) => alicePage.locator(`.notification:has-text("${title}")`);
+  const [notice, stock] = [line(ACK_TITLE), line(STOCK_TITLE)];
+  const acknowledgeButton = notice.getByRole("button", { name: "Acknowledge", exact: true });
+  const bellCount = async (text) => alicePage.waitForFunction(
+    (expected) => document.querySelector("#bell-count").textContent === expected, text, WAIT);
+  await alicePage.click("#bell");
+  await alicePage.waitForSelector("#bell-panel:not([hidden])", WAIT);
+
+  console.log(`@@notify_ack ${alice.id}`);
+  await acknowledgeButton.waitFor(WAIT);
+  await alicePage.waitForSelector("#bell-count:not([hidden])", WAIT);
+  await bellCount("1");
+  console.log(`@@notify_coalesced ${alice.id}`);
+  await stock.waitFor(WAIT);
+  assert.equal(await stock.locator(".notification-count").count(), 0, "one alert: no counter yet");
+  await bellCount("2");
+  console.log(`@@notify_coalesced ${alice.id}`);
+  await stock.locator(".notification-count", { hasText: "×2" }).waitFor(WAIT);
+  assert.equal(await stock.count(), 1, "the second alert joined the first one's line");
+  assert.equal(await alicePage.textContent("#bell-count"), "2", "and is not counted again");
+  step("a notice to acknowledge arrived, and two stock alerts show as one line with ×2");
+
+  const noticeId = await notice.getAttribute("data-notification-id");
+  const top = alicePage.locator("#notification-list > li").first().locator(".notification");
+  assert.notEqual(await top.getAttribute("data-notification-id"), noticeId, "the stock alert came after it");
+  console.log(`@@remind ${noticeId}`);
+  await notice.locator(".notification-reminder", { hasText: "Reminder" }).waitFor(WAIT);
+  assert.equal(await notice.count(), 1, "reminded, not repeated");
+  assert.equal(await top.getAttribute("data-notification-id"), noticeId, "the reminder brought it to the top");
+  assert.equal(await alicePage.textContent("#bell-count"), "2");
+  await shoot(alicePage, "12-alice-bell-coalesced-and-reminder");
+  step("the unacknowledged notice came back as a reminder: on top, marked, still one line");
+
+  await acknowledgeButton.click();
+  await notice.locator(".acknowledged", { hasText: "Acknowledged" }).waitFor(WAIT);
+  assert.equal(await notice.locator(".ack-button, .notification-reminder").count(), 0);
+  assert.equal(await notice.getAttribute("data-read"), "true", "acknowledging reads it");
+  await bellCount("1");
+  step("alice acknowledged it: the button became \"Acknowledged\" and the count went down");
+
+  const digest = alicePage.locator("#email-digest");
+  await alicePage.waitForSelector("#email-digest:not([disabled])", WAIT);
+  assert.equal(await digest.isChecked(), true, "on until turned off");
+  await digest.uncheck();
+  const preferences = async () => (await fetch(`${BASE_URL}/api/v1/communication/notifications/preferences/`, {
+    headers: authHeaders(alice),
+  })).json();
+  await eventually(async () => (await preferences()).email_digest === false, { what: "the server to keep it" });
+  await alicePage.reload();
+  await alicePage.waitForSelector('#connection[data-status="open"]', WAIT);
+  await alicePage.click("#bell");
+  await alicePage.waitForSelector("#email-digest:not([disabled])", WAIT);
+  assert.equal(await digest.isChecked(), false, "still off after a reload");
+  await stock.locator(".notification-count", { hasText: "×2" }).waitFor(WAIT);
+  await notice.locator(".acknowledged").waitFor(WAIT);
+  await bellCount("1");
+  step("\"Email me what I miss\" turned off stays off after a reload, as do ×2 and the acknowledgement");
+
+  console.log(`@@resolve ${STOCK_ITEM} Restocked by Bob`);
+  await stock.waitFor({ state: "detached", ...WAIT });
+  await alicePage.waitForSelector('#toast:has-text("Resolved: Restocked by Bob")', WAIT);
+  await alicePage.waitForSelector("#bell-count", { state: "hidden", ...WAIT });
+  assert.equal(await notice.count(), 1, "the notice is about something else: it stays");
+  await shoot(alicePage, "13-alice-bell-acknowledged-and-resolved");
+  step("the item was restocked: its alert left the bell, with a toast saying why");
 }
 
 /** Uploads work when the server has them; otherwise the page says so and disables the button. */

@@ -11,7 +11,7 @@ import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-libr
 import { createElement as h } from "react";
 
 import { ChatClient } from "../client/index.js";
-import { RealtimeProvider, useChat, useNotifications, usePresence, useTyping } from "../react/index.js";
+import { awaitsAcknowledgement, RealtimeProvider, useChat, useNotifications, usePresence, useTyping } from "../react/index.js";
 import { BASE_URL, takeUser } from "./helpers.js";
 
 const WAIT = { timeout: 15000, interval: 50 };
@@ -194,5 +194,43 @@ describe("useNotifications", () => {
     render(h(RealtimeProvider, { baseUrl: BASE_URL, token: carol.token }, h(Bell)));
     await waitFor(() => assert.equal(screen.getByRole("button").dataset.connected, "true"), WAIT);
     assert.equal(screen.getByRole("button").textContent, "🔔 0 (0)");
+  });
+  test("coalesced, reminded, acknowledged and resolved notifications; acknowledge and the email preference", async () => {
+    const dana = takeUser();
+    const { result } = renderHook(() => useNotifications({ baseUrl: BASE_URL, token: dana.token }));
+    await waitFor(() => assert.equal(result.current.isConnected && result.current.available, true), WAIT);
+    await waitFor(() => assert.deepEqual(result.current.preferences, { email_digest: true, last_digest_at: null }), WAIT);
+
+    // Frames as the socket passes them on, into the hook's own store.
+    const at = (minute) => `2026-01-12T10:${String(minute).padStart(2, "0")}:00.000Z`;
+    const base = { is_read: false, priority: "normal", count: 1, resolved_at: null, expires_at: null, acknowledged_at: null };
+    const notice = { ...base, id: 900000001, title: "Fire drill at 10:00", created_at: at(1), requires_ack: true };
+    const stock = { ...base, id: 900000002, title: "Stock low: paper", created_at: at(2), requires_ack: false };
+    const { store } = result.current.session;
+    act(() => {
+      store.apply({ type: "notification", notification: notice });
+      store.apply({ type: "notification", notification: stock });
+      store.apply({ type: "notification", notification: { ...stock, count: 2, created_at: at(3) } });
+      store.apply({ type: "notification", notification: notice, reminder: true });
+    });
+    const shown = () => result.current.notifications.map((n) => [n.title, n.count, n.reminder, awaitsAcknowledgement(n)]);
+    assert.deepEqual(shown(), [["Fire drill at 10:00", 1, true, true], ["Stock low: paper", 2, false, false]]);
+    assert.equal(result.current.unreadCount, 2);
+
+    act(() => {
+      store.apply({ type: "notification_update", event: "acknowledged", notification_id: notice.id, acknowledged_at: at(4),
+        is_read: true, unread_count: 1 });
+      store.apply({ type: "notification_update", event: "resolved", notification_id: stock.id, reason: "Restocked",
+        resolved_at: at(5), unread_count: 0 });
+    });
+    assert.deepEqual(shown(), [["Fire drill at 10:00", 1, false, false]]);
+    assert.deepEqual([result.current.notifications[0].acknowledged_at, result.current.unreadCount], [at(4), 0]);
+
+    // Over REST: not this user's notification, so the server refuses it.
+    await assert.rejects(result.current.acknowledge(notice.id), (error) => error.status === 404);
+    await act(() => result.current.setPreferences({ emailDigest: false }));
+    assert.equal(result.current.preferences.email_digest, false);
+    await act(() => result.current.loadPreferences());
+    assert.equal(result.current.preferences.email_digest, false, "the server kept it");
   });
 });
