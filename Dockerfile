@@ -12,7 +12,7 @@ COPY . .
 # refuse to load without a SECRET_KEY when DEBUG is off; this one is for this command only.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 # Uploads live on a volume mounted at /app/var/media (docker-compose.yml), owned by the app user.
-RUN useradd --create-home app && mkdir -p /app/var/media && chown -R app /app/var
+RUN useradd --create-home app && mkdir -p /app/var/media /app/var/metrics && chown -R app /app/var
 USER app
 
 EXPOSE 8000

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from functools import partial
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from chat import tasks, typing
 from chat.selectors import is_blocked_either_way
 from chat.services import idempotency_key_for, validate_message_text, validate_read_selector
+from core import metrics
 from core.errors import ValidationFailed
 from core.users import active_user
 from core.validation import (
@@ -71,6 +73,8 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
 
     async def on_connected(self) -> None:
         self.typing_timers: dict[int, asyncio.TimerHandle] = {}
+        # When each send still waiting for its message_sent arrived (the send-to-stored metric).
+        self.sends_started: dict[str, float] = {}
         # The replay of missed messages runs a moment after the socket joined its group, so a
         # message can reach it both live and replayed: the ids it forwarded meanwhile are kept
         # for a few seconds (not for the socket's life: idle sockets stay small).
@@ -101,9 +105,11 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
             # Sending ends this socket's typing spell; a spell that another tab started expires
             # by itself, which saves every other message a Redis round trip.
             await self.end_typing(receiver_id, only_if_active=True)
+        idempotency_key = idempotency_key_for(temp_id)
+        self.sends_started[idempotency_key] = time.monotonic()
         send_queue().submit(self, {
             "sender_id": self.user_id, "receiver_id": receiver_id, "text": text, "temp_id": temp_id,
-            "idempotency_key": idempotency_key_for(temp_id),
+            "idempotency_key": idempotency_key,
             "attachment_id": attachment_id, "reply_channel": self.channel_name, "reply_to_id": reply_to_id,
         })
 
@@ -215,5 +221,10 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
         """A message that reached a live socket of its receiver is delivered (docs/websocket-api.md)."""
         if reply_to is not None:
             send_queue().answered(self, reply_to)
+            started = self.sends_started.pop(reply_to, None)
+            if started is not None and frame["type"] == "message_sent":
+                metrics.send_stored(time.monotonic() - started)
         if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:
             delivery_receipts().add({"receiver_id": self.user_id, "message_id": frame["id"]})
+            if "seq" in frame and not frame.get("replayed"):
+                metrics.message_delivered(frame["timestamp"])

@@ -30,6 +30,7 @@ from chat.models import (
     TypingIndicator,
     UserBlock,
 )
+from core import metrics
 from core.errors import ClientError, Conflict, Forbidden, NotFound, ValidationFailed
 from core.timestamps import iso_z
 from core.users import active_user, active_user_or_none, display_name
@@ -175,6 +176,7 @@ def _store_new_messages(sends: Sequence[NewMessage], context: SendContext) -> li
             for send in sends
         ])
         _count_new_messages(messages)
+        transaction.on_commit(partial(metrics.messages_stored, len(messages)))
         _push_new_messages(messages, [send.reply_channel for send in sends])
         chat_notifications.notify_chat_messages(messages=messages)
     return messages

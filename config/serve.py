@@ -23,6 +23,7 @@ def main(app: str = "config.asgi:application") -> None:
     import django
 
     django.setup()
+    from core import metrics
     from core.logging import install_everywhere
 
     config = uvicorn.Config(
@@ -46,6 +47,8 @@ def main(app: str = "config.asgi:application") -> None:
     server = uvicorn.Server(config)
     install_everywhere()
     server.run()
+    # Its open-socket gauge no longer counts (multiprocess metrics, docs/operations.md).
+    metrics.process_ended()
 
 
 if __name__ == "__main__":

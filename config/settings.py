@@ -346,6 +346,13 @@ NOTIFICATION_TYPES = [
 # beat looks for due reminders and escalations every NOTIFY_ACK_CHECK_SECONDS.
 NOTIFY_REMIND_SECONDS = env_int("NOTIFY_REMIND_SECONDS", 3600)
 NOTIFY_ACK_CHECK_SECONDS = env_float("NOTIFY_ACK_CHECK_SECONDS", 60.0)
+# `GET /metrics` (docs/operations.md) asks for `Authorization: Bearer <METRICS_TOKEN>` when this is set.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# A directory the servers and workers of one host share: each process counts there, and /metrics
+# adds them up (prometheus_client's multiprocess mode). Unset, /metrics shows the serving process only.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR:
+    os.makedirs(PROMETHEUS_MULTIPROC_DIR, exist_ok=True)
 # Missed-message email (docs/notifications.md): one digest per user per NOTIFY_EMAIL_MIN_INTERVAL_SECONDS
 # of what stayed unread NOTIFY_EMAIL_AFTER_SECONDS; beat looks for due digests every NOTIFY_EMAIL_CHECK_SECONDS.
 NOTIFY_EMAIL_AFTER_SECONDS = env_int("NOTIFY_EMAIL_AFTER_SECONDS", 900)

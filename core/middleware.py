@@ -12,7 +12,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 
 from core.db import release_connection
 
-PROBE_URL_NAMES = ("healthz", "readyz")
+PROBE_URL_NAMES = ("healthz", "readyz", "metrics")
 
 
 @functools.cache
@@ -22,11 +22,12 @@ def _probe_views() -> dict[str, Callable[[HttpRequest], HttpResponse]]:
 
 @sync_and_async_middleware
 def probes_before_host_check(get_response):
-    """Answers `/healthz` and `/readyz` before any other middleware validates the Host header.
+    """Answers `/healthz`, `/readyz` and `/metrics` before any other middleware validates the Host header.
 
-    A probe (the container's health check, a load balancer) reaches the process by its address,
-    which a production `ALLOWED_HOSTS` does not list; the probes read nothing from the request.
-    Every other path goes through the whole chain, host validation included.
+    A probe (the container's health check, a load balancer, Prometheus) reaches the process by its
+    address, which a production `ALLOWED_HOSTS` does not list; the probes read nothing from the
+    request but `/metrics` its Authorization header. Every other path goes through the whole chain,
+    host validation included.
     """
     if iscoroutinefunction(get_response):
         async def amiddleware(request: HttpRequest) -> HttpResponse:

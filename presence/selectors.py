@@ -35,6 +35,11 @@ def with_chat_socket_among(user_ids: Iterable[int]) -> set[int]:
     return {user_id for user_id, flag in zip(user_ids, flags, strict=True) if flag}
 
 
+def online_count() -> int:
+    """How many users have at least one open socket."""
+    return cast(int, sync_client().scard(keys.ONLINE_USERS))
+
+
 def is_online(user_id: int) -> bool:
     return bool(sync_client().sismember(keys.ONLINE_USERS, str(user_id)))
 

@@ -72,7 +72,17 @@ class QueryTokenAuthMiddleware:
     async def __call__(self, scope, receive, send):
         key = token_from_query_string(scope.get("query_string", b""))
         try:
-            scope = dict(scope, user=await user_for_token(key), token_key=key)
+            scope = dict(scope, user=await self.user_asking_twice(key), token_key=key)
         except DatabaseError:
             scope = dict(scope, user=AnonymousUser(), token_key=key, auth_unavailable=True)
         return await self.app(scope, receive, send)
+
+    @staticmethod
+    async def user_asking_twice(key: str | None):
+        """Asks twice: a pooled connection that PostgreSQL closed meanwhile (a restart, an idle
+        timeout, a terminated session) fails its first query and leaves the pool; only a second
+        failure means the database is away."""
+        try:
+            return await user_for_token(key)
+        except DatabaseError:
+            return await user_for_token(key)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
+from core import metrics
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 from core.users import display_name
@@ -64,6 +65,8 @@ class RealtimeConsumer(AsyncConsumer):
             # However the consumer ends (a close, an error in a handler, a shutdown).
             watch.unregister(self)
             if (stream := getattr(self, "stream", None)) is not None:
+                # Opened once authenticated (`websocket_connect`), so counted open until now.
+                metrics.socket_closed(self.family)
                 stream.close()
             await self.on_ended()
 
@@ -85,6 +88,7 @@ class RealtimeConsumer(AsyncConsumer):
             await self.close_with_error(SERVICE_UNAVAILABLE, code="server_error", close_code=CLOSE_TRY_AGAIN_LATER)
             return
         self.authenticated = True
+        metrics.socket_opened(self.family)
         self.ping_limit = ratelimit.LocalWindow(settings.WS_RATE_LIMITS["other"])
         self.stream = SocketStream(user_id=self.user_id, family=self.family, write=self.write_pushed,
                                    written_already=self.after_push_of_repeat)
@@ -196,6 +200,7 @@ class RealtimeConsumer(AsyncConsumer):
 
     async def send_frame(self, frame: dict) -> None:
         await self.send({"type": "websocket.send", "text": orjson.dumps(frame).decode()})
+        metrics.frame_sent(self.family, frame)
 
     async def send_error(self, error: ClientError, frame: Any) -> None:
         temp_id = frame.get("temp_id") if isinstance(frame, dict) else None

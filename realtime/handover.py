@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from celery import current_app
 
 from core.errors import SERVICE_UNAVAILABLE, ClientError
-from core.logging import Throttled
+from core.logging import ARGUMENTS_SUMMARISED, Throttled
 
 logger = logging.getLogger(__name__)
 # The broker away: one line per half minute, not one per frame.
@@ -40,7 +40,7 @@ def enqueue_now(task: str, *, countdown: float | None = None, **kwargs: Any) -> 
     try:
         # Nobody reads the result of work handed over this way: none is stored.
         current_app.send_task(task, kwargs=kwargs, countdown=countdown, ignore_result=True,
-                              argsrepr="()", kwargsrepr=kwargs_summary(kwargs))
+                              argsrepr="()", kwargsrepr=kwargs_summary(kwargs), headers={ARGUMENTS_SUMMARISED: True})
     except Exception as error:
         outage_log.warning("enqueue", "could not enqueue %s: %r", task, error)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None

@@ -4,6 +4,7 @@ The server and worker processes that the end-to-end tests start get the same env
 (tests/support/stack.py), so every process talks to the same test database and Redis databases.
 """
 import os
+import shutil
 
 # Runs that share this machine (several developers, CI) each take a slot: their own test
 # database and their own Redis databases, so that one run's flush never touches another's state.
@@ -30,12 +31,15 @@ TEST_ENVIRONMENT = {
     # The demo page and its people directory (off with DEBUG off unless asked for) are under test.
     "DEMO_ENABLED": "true",
     "LOG_LEVEL": "INFO",
+    # The stack's servers and workers count their metrics together here (emptied below).
+    "PROMETHEUS_MULTIPROC_DIR": f"/tmp/erp-comm-test-metrics-{SLOT}",
     # Digest emails of the test stack's workers go to an SMTP server a test starts on this port.
     "EMAIL_HOST": "127.0.0.1",
     "EMAIL_PORT": str(2525 + SLOT),
     "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
 }
 os.environ.update(TEST_ENVIRONMENT)
+shutil.rmtree(TEST_ENVIRONMENT["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 from config.settings import *  # noqa: E402, F403
 from config.settings import DATABASES  # noqa: E402

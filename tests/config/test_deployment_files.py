@@ -102,6 +102,15 @@ def test_uploads_outlive_the_containers_of_the_processes_that_touch_them():
     assert "media-data" in compose()["volumes"]
 
 
+def test_web_and_the_workers_count_metrics_in_one_shared_directory():
+    services = compose()["services"]
+    for name in ("web", "worker"):
+        directory = services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert f"metrics-data:{directory}" in services[name]["volumes"], name
+    assert "metrics-data" in compose()["volumes"]
+    assert services["flower"]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == ""
+
+
 def test_flower_is_published_on_the_loopback_interface_only():
     assert compose()["services"]["flower"]["ports"] == ["127.0.0.1:5555:5555"]
 
