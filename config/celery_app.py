@@ -40,9 +40,9 @@ def open_connections_early(**_kwargs) -> None:
 def keep_private_text_out_of_task_reprs(body=None, headers=None, **_kwargs) -> None:
     """What Flower, task events and worker logs show of a task's arguments (its `argsrepr` and
     `kwargsrepr`) never holds a message's text; the task itself still gets it."""
-    from core.logging import ARGUMENTS_SUMMARISED, without_private_text
+    from core.logging import without_private_text
 
-    if headers is None or not isinstance(body, tuple) or headers.get(ARGUMENTS_SUMMARISED):
+    if headers is None or not isinstance(body, tuple):
         return
     args, kwargs = body[0], body[1]
     headers["argsrepr"] = saferepr(without_private_text(args), 1024)

@@ -25,12 +25,6 @@ def redact(text: str) -> str:
 PRIVATE_ARGUMENTS = frozenset({"text", "message", "title", "data"})
 
 
-# A task message header: its `argsrepr` and `kwargsrepr` are a summary already (numbers and list
-# sizes, `realtime.handover.kwargs_summary`), which the publish signal keeps instead of walking
-# every argument again.
-ARGUMENTS_SUMMARISED = "arguments_summarised"
-
-
 def without_private_text(value: Any) -> Any:
     """Task arguments as operators may see them (Flower, task events, failure records)."""
     if isinstance(value, dict):

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from celery import current_app
 
 from core.errors import SERVICE_UNAVAILABLE, ClientError
-from core.logging import ARGUMENTS_SUMMARISED, Throttled
+from core.logging import Throttled
 
 logger = logging.getLogger(__name__)
 # The broker away: one line per half minute, not one per frame.
@@ -39,24 +39,10 @@ def enqueue_now(task: str, *, countdown: float | None = None, **kwargs: Any) -> 
     down becomes a retryable client error."""
     try:
         # Nobody reads the result of work handed over this way: none is stored.
-        current_app.send_task(task, kwargs=kwargs, countdown=countdown, ignore_result=True,
-                              argsrepr="()", kwargsrepr=kwargs_summary(kwargs), headers={ARGUMENTS_SUMMARISED: True})
+        current_app.send_task(task, kwargs=kwargs, countdown=countdown, ignore_result=True)
     except Exception as error:
         outage_log.warning("enqueue", "could not enqueue %s: %r", task, error)
         raise ClientError(SERVICE_UNAVAILABLE, code="server_error") from None
-
-
-def kwargs_summary(kwargs: dict[str, Any]) -> str:
-    """What the task message shows of its arguments (worker logs, Flower): numbers and the sizes of
-    lists, never text, so a message's words stay out of them. Celery's own `saferepr` of the whole
-    batch was 6% of a server's CPU (docs/performance.md)."""
-    return "{" + ", ".join(f"{name}={_shown(value)}" for name, value in kwargs.items()) + "}"
-
-
-def _shown(value: Any) -> str:
-    if value is None or isinstance(value, int | float):
-        return repr(value)
-    return f"[{len(value)} items]" if isinstance(value, list) else "..."
 
 
 async def enqueue(task: str, *, countdown: float | None = None, **kwargs: Any) -> None:
