@@ -22,6 +22,14 @@ export function RealtimeProvider({ children, baseUrl, token, WebSocket, fetch })
   return createElement(RealtimeContext.Provider, { value }, children);
 }
 
+/**
+ * What the nearest `<RealtimeProvider>` supplies (`{baseUrl, token, WebSocket, fetch}`; `{}` without
+ * one), for hooks built outside this module (`web/react/compat.js`).
+ */
+export function useRealtimeConfig() {
+  return useContext(RealtimeContext);
+}
+
 const IDLE = {
   chat: new ChatStore(), typing: new TypingStore(), presence: new PresenceStore(), notifications: new NotificationStore(),
 };
