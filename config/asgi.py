@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 
+import django
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup(set_prefix=False)
+from core import tracing  # noqa: E402
+
+# Before Django builds its middleware chain, which the tracing adds to.
+tracing.configure(role="web")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

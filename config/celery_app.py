@@ -30,8 +30,11 @@ def open_connections_early(**_kwargs) -> None:
     """Opens the database and channel-layer connections before the first task (connections opened lazily made the first tasks slow: docs/performance.md)."""
     from django.db import connection
 
+    from core import tracing
     from realtime.fanout import warm_up
 
+    # In each pool process: the exporter's thread would not survive the fork.
+    tracing.configure(role="worker")
     connection.ensure_connection()
     warm_up()
 

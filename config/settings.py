@@ -346,6 +346,12 @@ NOTIFICATION_TYPES = [
 # beat looks for due reminders and escalations every NOTIFY_ACK_CHECK_SECONDS.
 NOTIFY_REMIND_SECONDS = env_int("NOTIFY_REMIND_SECONDS", 3600)
 NOTIFY_ACK_CHECK_SECONDS = env_float("NOTIFY_ACK_CHECK_SECONDS", 60.0)
+# End-to-end tracing (docs/operations.md, "Tracing"): off by default. On, every process makes
+# spans and logs its trace ids; they are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
+# (OpenTelemetry's own OTEL_* variables configure the exporter and the sampler).
+TRACING_ENABLED = env_bool("TRACING_ENABLED", bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")))
+TRACING_SERVICE_NAME = os.environ.get("OTEL_SERVICE_NAME", "erp-comm")
+
 # `GET /metrics` (docs/operations.md) asks for `Authorization: Bearer <METRICS_TOKEN>` when this is set.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # A directory the servers and workers of one host share: each process counts there, and /metrics
@@ -380,11 +386,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "redact_tokens": {"()": "core.logging.RedactTokensFilter"},
+        "trace_ids": {"()": "core.tracing.TraceIdFilter"},
         "throttled": {"()": "core.logging.ThrottleFilter", "seconds": 30},
     },
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s%(trace)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens", "trace_ids"]},
     },
     "loggers": {
         # These retry every second or so while PostgreSQL or Redis is away: one line per 30 s each.

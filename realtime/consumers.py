@@ -15,9 +15,10 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.exceptions import StopConsumer
 from django.conf import settings
 from django.db import DatabaseError
+from opentelemetry.trace import Span, SpanKind
 from redis.exceptions import RedisError
 
-from core import metrics
+from core import metrics, tracing
 from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 from core.users import display_name
@@ -146,10 +147,18 @@ class RealtimeConsumer(AsyncConsumer):
     async def websocket_receive(self, message: dict) -> None:
         if not self.authenticated:
             return
+        with tracing.span(f"{self.family} receive", kind=SpanKind.SERVER) as span:
+            if span is not None:
+                span.set_attributes(self.trace_attributes())
+            await self.receive_frame(message, span)
+
+    async def receive_frame(self, message: dict, span: Span | None) -> None:
         frame: Any = None
         try:
             frame = self.parse_frame(message)
             frame_type = frame.get("type", self.default_frame_type)
+            if span is not None:
+                span.update_name(f"{self.family} receive {str(frame_type)[:64]}")
             handler = self.frame_handlers.get(frame_type) if isinstance(frame_type, str) else None
             if handler is None:
                 raise ClientError(f"Unknown message type: {str(frame_type)[:64]}", code="unknown_type")
@@ -209,8 +218,17 @@ class RealtimeConsumer(AsyncConsumer):
         await self.send_frame(frames.error(error.error, code=error.code, temp_id=echoed))
 
     async def push_frames(self, event: dict) -> None:
-        """Every frame from the fan-out module arrives here (`realtime.fanout.layer_events`)."""
-        for delivery in event["frames"]:
+        """Every frame from the fan-out module arrives here (`realtime.fanout.layer_events`); the
+        writes join the trace of the code that pushed them, when tracing is on."""
+        with tracing.span(f"{self.family} write", parent=event.get("trace"), kind=SpanKind.CONSUMER) as span:
+            if span is not None:
+                span.set_attributes({**self.trace_attributes(), "erp_comm.frames": [
+                    delivery["reply_type"] if delivery.get("reply_channel") == self.channel_name and delivery["reply_type"]
+                    else delivery["frame"]["type"] for delivery in event["frames"]]})
+            await self.write_frames(event["frames"])
+
+    async def write_frames(self, deliveries: list[dict]) -> None:
+        for delivery in deliveries:
             frame, reply_to = delivery["frame"], None
             if delivery.get("reply_channel") == self.channel_name:
                 reply_to = delivery["reply_to"]
@@ -257,6 +275,10 @@ class RealtimeConsumer(AsyncConsumer):
     async def close_for_restart(self) -> None:
         """Redis came back after an outage: the client reconnects and the replay resyncs it."""
         await self.send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+
+    def trace_attributes(self) -> dict[str, Any]:
+        """What a span of this socket says about it (core.tracing)."""
+        return {"enduser.id": self.user_id, "erp_comm.socket": self.channel_name}
 
     # Work --------------------------------------------------------------------------------
 

@@ -24,8 +24,10 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 from channels_redis.utils import decode_hosts
 from django.conf import settings
 from django.db import transaction
+from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 
+from core import tracing
 from realtime import frames, stream
 from realtime.stream import SocketFamily
 
@@ -74,7 +76,9 @@ def layer_events(pushes: Iterable[Push]) -> list[tuple[str, str, dict[str, Any]]
     frames_by_target: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for push in pushes:
         frames_by_target.setdefault(push.layer_target(), []).append(push.delivery())
-    return [(method, target, {"type": "push.frames", "frames": frames})
+    # The sockets' writes join the pusher's trace (core.tracing); nothing is added while it is off.
+    trace = {"trace": parent} if (parent := tracing.traceparent()) else {}
+    return [(method, target, {"type": "push.frames", "frames": frames, **trace})
             for (method, target), frames in frames_by_target.items()]
 
 
@@ -84,9 +88,13 @@ def control(action: str, **fields: Any) -> dict[str, Any]:
 
 
 async def apush(pushes: Iterable[Push]) -> None:
+    await _send_layer_events(layer_events(pushes))
+
+
+async def _send_layer_events(events: list[tuple[str, str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     sends = []
-    for method, target, event in layer_events(pushes):
+    for method, target, event in events:
         sends.append(getattr(layer, method)(target, event))
     results = await asyncio.gather(*sends, return_exceptions=True)
     for result in results:
@@ -171,10 +179,12 @@ def push_now(pushes: Iterable[Push]) -> None:
         return
     publisher = _pipelined_publisher()
     try:
-        if publisher is not None:
-            publisher.publish(pushes)
-        else:
-            run_async(apush(pushes))
+        with tracing.span("fan-out", kind=SpanKind.PRODUCER, attributes={"erp_comm.frames": len(pushes)}):
+            if publisher is not None:
+                publisher.publish(pushes)
+            else:
+                # The events are made here, in the caller's context (its trace), not on the loop's thread.
+                run_async(_send_layer_events(layer_events(pushes)))
     except RedisError as error:
         # The database stays the truth: a dropped frame is replayed on reconnect.
         logger.warning("fan-out of %d frames failed: %r", len(pushes), error)

@@ -12,6 +12,7 @@ PUBLISH_TIMEOUT_SECONDS before it hears "retry shortly" (docs/reliability.md).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import weakref
@@ -47,7 +48,8 @@ def enqueue_now(task: str, *, countdown: float | None = None, **kwargs: Any) -> 
 
 async def enqueue(task: str, *, countdown: float | None = None, **kwargs: Any) -> None:
     """`enqueue_now` from the event loop, on a publishing thread."""
-    publish = functools.partial(enqueue_now, task, countdown=countdown, **kwargs)
+    # In the caller's context, so that the task's headers carry the caller's trace (core.tracing).
+    publish = functools.partial(contextvars.copy_context().run, enqueue_now, task, countdown=countdown, **kwargs)
     try:
         await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(_publishers, publish),
                                PUBLISH_TIMEOUT_SECONDS)
