@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from chat import selectors
 from chat.models import (
     Attachment,
     ChatMessage,
@@ -10,6 +11,7 @@ from chat.models import (
     TypingIndicator,
     UserBlock,
 )
+from realtime.delivery_page import DeliveryPageMixin, Step
 
 
 @admin.register(Conversation)
@@ -34,9 +36,11 @@ class MessageRevisionInline(admin.TabularInline):
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(admin.ModelAdmin):
+class ChatMessageAdmin(DeliveryPageMixin, admin.ModelAdmin):
     list_display = ("id", "sender", "receiver", "short_text", "timestamp", "delivered_at", "is_read", "edited_at",
-                    "deleted_at")
+                    "deleted_at", "delivery_link")
+    delivery_kind = "message"
+    delivery_frame = ("chat", "message", "id")
     list_filter = ("is_read", ("deleted_at", admin.EmptyFieldListFilter), ("edited_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("conversation", "sender", "receiver", "attachment", "reply_to")
     inlines = [MessageRevisionInline]
@@ -46,6 +50,27 @@ class ChatMessageAdmin(admin.ModelAdmin):
     @admin.display(description="message")
     def short_text(self, message: ChatMessage) -> str:
         return message.message[:80]
+
+    def delivery_recipient_id(self, message: ChatMessage) -> int:
+        return message.receiver_id
+
+    def delivery_timeline(self, message: ChatMessage) -> list[Step]:
+        steps = [Step("Stored", message.timestamp, f"from user {message.sender_id} to user {message.receiver_id}"),
+                 Step("Delivered (first write to a socket of the receiver)", message.delivered_at),
+                 Step("Read", message.read_at)]
+        if message.edited_at:
+            steps.append(Step("Edited", message.edited_at))
+        if message.deleted_at:
+            steps.append(Step("Deleted", message.deleted_at))
+        return steps
+
+    def delivery_notes(self, message: ChatMessage) -> list[str]:
+        notes = []
+        if message.conversation_id in selectors.muted_until_of(message.receiver_id):
+            notes.append("The receiver has muted this conversation: no notification or email about it.")
+        if selectors.is_blocked_either_way(message.sender_id, message.receiver_id):
+            notes.append("One of the two now blocks the other: new messages between them are refused.")
+        return notes
 
 
 @admin.register(TypingIndicator)

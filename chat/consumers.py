@@ -224,7 +224,8 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
             started = self.sends_started.pop(reply_to, None)
             if started is not None and frame["type"] == "message_sent":
                 metrics.send_stored(time.monotonic() - started)
-        if frame["type"] == "message" and frame["receiver_id"] == self.user_id and frame["delivered_at"] is None:
-            delivery_receipts().add({"receiver_id": self.user_id, "message_id": frame["id"]})
-            if "seq" in frame and not frame.get("replayed"):
+        if frame["type"] == "message" and frame["receiver_id"] == self.user_id:
+            # Written again (another socket, a replay): logged again, the receipt's update is a no-op.
+            delivery_receipts().add({"receiver_id": self.user_id, "message_id": frame["id"], **self.write_record()})
+            if frame["delivered_at"] is None and "seq" in frame and not frame.get("replayed"):
                 metrics.message_delivered(frame["timestamp"])

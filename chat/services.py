@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,7 +38,7 @@ from core.users import active_user, active_user_or_none, display_name
 from core.validation import MAX_ID, parse_text
 from notifications import services as notification_services
 from presence import services as presence_services
-from realtime import frames, replies, stream
+from realtime import delivery_log, frames, replies, stream
 from realtime.fanout import Push, push_on_commit
 
 # At most this many different emoji on one message (docs/websocket-api.md "Reactions").
@@ -386,14 +387,17 @@ def mark_delivered(*, receiver_id: int, message_ids: list[int]) -> list[int]:
     return mark_delivered_many(receipts={receiver_id: message_ids})
 
 
-def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]]) -> list[int]:
+def mark_delivered_many(*, receipts: Mapping[int, Iterable[int]],
+                        socket_writes: Iterable[tuple[int, int, dict[str, Any]]] = ()) -> list[int]:
     """`mark_delivered` for several receivers at once, in one statement; the senders' receipts are
     events of their streams, recorded in the same transaction (a receipt whose update committed
-    alone would never be recorded: a retry changes no row)."""
+    alone would never be recorded: a retry changes no row). `socket_writes` (receiver id, message
+    id, `realtime.delivery_log.write_record`) go to the delivery log in the same transaction."""
     pairs = [(receiver_id, message_id) for receiver_id, message_ids in receipts.items() for message_id in message_ids]
     if not pairs:
         return []
     with transaction.atomic():
+        delivery_log.record(kind="message", writes=socket_writes)
         return _mark_delivered_pairs(pairs)
 
 

@@ -13,8 +13,8 @@ from realtime.consumers import RealtimeConsumer
 from realtime.db import socket_database
 from realtime.handover import RequestBatch, one_per_event_loop
 
-# Which notifications reached a live socket, for the acknowledgement report; gathered like the
-# chat's delivery receipts, one task per window per server process.
+# Which notifications reached a live socket, for the acknowledgement report and the delivery log;
+# gathered like the chat's delivery receipts, one task per window per server process.
 deliveries = one_per_event_loop(
     lambda loop: RequestBatch(loop, task=tasks.MARK_DELIVERED_MANY, window=settings.CHAT_DELIVERY_RECEIPT_WINDOW_SECONDS))
 
@@ -50,7 +50,8 @@ class NotificationConsumer(PresenceMixin, RealtimeConsumer):
 
     async def after_push(self, frame: dict, *, reply_to: str | None) -> None:
         if frame["type"] == "notification":
-            deliveries().add({"user_id": self.user_id, "notification_id": frame["notification"]["id"]})
+            deliveries().add({"user_id": self.user_id, "notification_id": frame["notification"]["id"],
+                              **self.write_record()})
 
     async def handle_mark_read(self, frame: dict) -> None:
         notification_id = parse_id(frame.get("notification_id"), "notification_id")

@@ -43,7 +43,7 @@ from core.validation import (
 from notifications import selectors
 from notifications import tasks as names
 from notifications.models import PRIORITY_RANKS, InAppNotification, NotificationOutbox, NotificationPreference
-from realtime import frames, stream
+from realtime import delivery_log, frames, stream
 from realtime.fanout import Push, push_on_commit
 
 logger = logging.getLogger(__name__)
@@ -749,16 +749,18 @@ def _escalation(original: InAppNotification) -> NotificationContent:
     )
 
 
-def mark_delivered_many(*, deliveries: list[tuple[int, int]]) -> int:
-    """(user_id, notification_id) pairs that reached a live socket: the first time is kept."""
-    if not deliveries:
+def mark_delivered_many(*, socket_writes: list[tuple[int, int, dict[str, Any]]]) -> int:
+    """(user_id, notification_id, `realtime.delivery_log.write_record`) per write to a live socket:
+    the first delivery is kept on the row, every write in the delivery log. Idempotent but for the log."""
+    if not socket_writes:
         return 0
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE in_app_notification AS n SET delivered_at = %s FROM unnest(%s::bigint[], %s::bigint[]) AS d(user_id, id)"
             " WHERE n.id = d.id AND n.recipient_id = d.user_id AND n.delivered_at IS NULL",
-            [timezone.now(), [user_id for user_id, _ in deliveries], [row_id for _, row_id in deliveries]],
+            [timezone.now(), [user_id for user_id, _, _ in socket_writes], [row_id for _, row_id, _ in socket_writes]],
         )
+        delivery_log.record(kind="notification", writes=socket_writes)
         return cursor.rowcount
 
 

@@ -23,7 +23,7 @@ from core.errors import SERVICE_UNAVAILABLE, ClientError
 from core.logging import Throttled
 from core.users import display_name
 from core.validation import parse_seq
-from realtime import frames, ratelimit
+from realtime import delivery_log, frames, ratelimit
 from realtime.auth import token_fingerprint
 from realtime.fanout import SocketFamily, user_group
 from realtime.handover import enqueue
@@ -82,6 +82,7 @@ class RealtimeConsumer(AsyncConsumer):
             await self.close_for_auth()
             return
         self.user_id, self.user_name = user.pk, display_name(user)
+        self.client = dict(self.scope.get("headers", [])).get(b"user-agent", b"").decode("latin-1")
         try:
             await self.channel_layer.group_add(user_group(self.user_id, self.family), self.channel_name)
         except RedisError as error:
@@ -275,6 +276,10 @@ class RealtimeConsumer(AsyncConsumer):
     async def close_for_restart(self) -> None:
         """Redis came back after an outage: the client reconnects and the replay resyncs it."""
         await self.send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+
+    def write_record(self) -> dict[str, Any]:
+        """For the delivery log: this socket wrote a message or notification now (realtime.delivery_log)."""
+        return delivery_log.write_record(socket=self.channel_name, client=self.client)
 
     def trace_attributes(self) -> dict[str, Any]:
         """What a span of this socket says about it (core.tracing)."""

@@ -36,3 +36,22 @@ class Event(models.Model):
     class Meta:
         db_table = "event_stream"
         constraints = [models.UniqueConstraint(fields=["user", "family", "seq"], name="event_stream_unique")]
+
+
+class SocketWrite(models.Model):
+    """A message or a notification written to one of its recipient's sockets, for the admin's
+    delivery page (docs/operations.md); kept as long as the events (EVENT_RETENTION_DAYS)."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=16)
+    object_id = models.BigIntegerField()
+    # As on Event: nothing checked on write; a user's deletion removes their rows through Django.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             db_index=False, db_constraint=False)
+    socket = models.CharField(max_length=100)
+    client = models.CharField(max_length=200, blank=True)
+    written_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "socket_write"
+        indexes = [models.Index(fields=["kind", "object_id"], name="socket_write_object")]

@@ -5,7 +5,7 @@ from django.conf import settings
 # Uploads no message took, and attachments of deleted messages, are looked for hourly; they are kept
 # CHAT_ATTACHMENT_UNATTACHED_TTL_SECONDS and CHAT_DELETED_ATTACHMENT_RETENTION_SECONDS.
 UNATTACHED_UPLOAD_SWEEP_SECONDS = 3600
-# Events past their retention are pruned every 10 minutes, a bounded number per run.
+# Events and the delivery log past their retention are pruned every 10 minutes, a bounded number per run.
 EVENT_PRUNE_SECONDS = 600
 
 
@@ -23,4 +23,5 @@ current_app.conf.beat_schedule = {
     "notifications-escalate": every(settings.NOTIFY_ACK_CHECK_SECONDS, "notifications.escalate"),
     "chat-queue-email-digests": every(settings.NOTIFY_EMAIL_CHECK_SECONDS, "chat.queue_email_digests"),
     "realtime-prune-events": every(EVENT_PRUNE_SECONDS, "realtime.prune_events"),
+    "realtime-prune-socket-writes": every(EVENT_PRUNE_SECONDS, "realtime.prune_socket_writes"),
 }

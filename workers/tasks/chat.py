@@ -53,11 +53,13 @@ def send_messages_in_order(sends: list[services.NewMessage]) -> list[services.Se
 @shared_task(base=ReliableTask, name=names.MARK_DELIVERED_MANY)
 def mark_delivered_many(*, requests: list[dict]) -> int:
     """Delivery receipts, `[{"receiver_id": ..., "message_id": ...}, ...]`: those one server process
-    gathered from its sockets' live deliveries, or a socket's own `delivery_receipt` frame."""
+    gathered from its sockets' writes (with `realtime.delivery_log.write_record`'s fields), or a
+    socket's own `delivery_receipt` frame."""
     receipts: dict[int, list[int]] = {}
     for request in requests:
         receipts.setdefault(request["receiver_id"], []).append(request["message_id"])
-    return len(services.mark_delivered_many(receipts=receipts))
+    socket_writes = [(request["receiver_id"], request["message_id"], request) for request in requests]
+    return len(services.mark_delivered_many(receipts=receipts, socket_writes=socket_writes))
 
 
 @shared_task(base=ReliableTask, name=names.MARK_READ)

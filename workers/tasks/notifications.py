@@ -155,6 +155,7 @@ def escalate() -> dict:
 
 @shared_task(base=ReliableTask, name=names.MARK_DELIVERED_MANY)
 def mark_delivered_many(*, requests: list[dict]) -> int:
-    """Notifications that reached live sockets (`[{"user_id", "notification_id"}, ...]`), gathered by a server process."""
+    """Notifications that reached live sockets (`[{"user_id", "notification_id", ...}, ...]`, with
+    `realtime.delivery_log.write_record`'s fields), gathered by a server process."""
     return services.mark_delivered_many(
-        deliveries=[(request["user_id"], request["notification_id"]) for request in requests])
+        socket_writes=[(request["user_id"], request["notification_id"], request) for request in requests])
