@@ -3,11 +3,12 @@ when it measures tracing's cost with the exporter working (docs/performance.md, 
 
 `python -m bench.otlp_sink --port 4318`, then `python -m bench.run --env TRACING_ENABLED=true
 --env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318`. It counts the bytes it was sent and
-prints the total when stopped.
+prints the total when stopped (Ctrl-C or SIGTERM).
 """
 from __future__ import annotations
 
 import argparse
+import signal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 received = {"requests": 0, "bytes": 0}
@@ -29,11 +30,16 @@ class Sink(BaseHTTPRequestHandler):
         pass
 
 
+def stop(*_args: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=4318)
     port = parser.parse_args().port
     server = ThreadingHTTPServer(("127.0.0.1", port), Sink)
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

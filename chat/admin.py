@@ -11,7 +11,7 @@ from chat.models import (
     TypingIndicator,
     UserBlock,
 )
-from realtime.delivery_page import DeliveryPageMixin, Step
+from realtime.delivery_page import DELIVERED, DeliveryPageMixin, Step
 
 
 @admin.register(Conversation)
@@ -56,7 +56,7 @@ class ChatMessageAdmin(DeliveryPageMixin, admin.ModelAdmin):
 
     def delivery_timeline(self, message: ChatMessage) -> list[Step]:
         steps = [Step("Stored", message.timestamp, f"from user {message.sender_id} to user {message.receiver_id}"),
-                 Step("Delivered (first write to a socket of the receiver)", message.delivered_at),
+                 Step("Delivered", message.delivered_at, DELIVERED),
                  Step("Read", message.read_at)]
         if message.edited_at:
             steps.append(Step("Edited", message.edited_at))

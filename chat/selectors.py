@@ -131,7 +131,7 @@ def blocked_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
 
 
 def is_blocked_either_way(user_a: int, user_b: int) -> bool:
-    return UserBlock.objects.filter(Q(blocker_id=user_a, blocked_id=user_b) | Q(blocker_id=user_b, blocked_id=user_a)).exists()
+    return bool(blocked_pairs([(user_a, user_b)]))
 
 
 def blocked_either_way(user_id: int) -> set[int]:
@@ -153,10 +153,13 @@ def message_of_user(*, user_id: int, message_id: int) -> ChatMessage | None:
     return messages_with_people().filter(Q(sender_id=user_id) | Q(receiver_id=user_id), pk=message_id).first()
 
 
+def _mutes_in_force() -> QuerySet[ConversationMute]:
+    return ConversationMute.objects.filter(Q(until__isnull=True) | Q(until__gt=timezone.now()))
+
+
 def muted_until_of(user_id: int) -> dict[int, datetime | None]:
     """The user's mutes in force, by conversation id: the end, or None for until unmuted."""
-    mutes = ConversationMute.objects.filter(Q(until__isnull=True) | Q(until__gt=timezone.now()), user_id=user_id)
-    return dict(mutes.values_list("conversation_id", "until"))
+    return dict(_mutes_in_force().filter(user_id=user_id).values_list("conversation_id", "until"))
 
 
 def muted_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -164,8 +167,7 @@ def muted_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     pairs = set(pairs)
     if not pairs:
         return set()
-    mutes = ConversationMute.objects.filter(
-        Q(until__isnull=True) | Q(until__gt=timezone.now()),
+    mutes = _mutes_in_force().filter(
         user_id__in={user_id for user_id, _ in pairs}, conversation_id__in={conversation_id for _, conversation_id in pairs},
     ).values_list("user_id", "conversation_id")
     return {pair for pair in mutes if pair in pairs}

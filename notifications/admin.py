@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from notifications.models import InAppNotification, NotificationOutbox, NotificationPreference
-from realtime.delivery_page import DeliveryPageMixin, Step
+from realtime.delivery_page import DELIVERED, DeliveryPageMixin, Step
 
 
 @admin.register(InAppNotification)
@@ -22,7 +22,7 @@ class InAppNotificationAdmin(DeliveryPageMixin, admin.ModelAdmin):
 
     def delivery_timeline(self, notification: InAppNotification) -> list[Step]:
         steps = [Step("Stored", notification.created_at, f"for user {notification.recipient_id}"),
-                 Step("Delivered (first write to a socket of the recipient)", notification.delivered_at),
+                 Step("Delivered", notification.delivered_at, DELIVERED),
                  Step("Read", notification.read_at)]
         if notification.requires_ack:
             steps += [Step("Acknowledged", notification.acknowledged_at),

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from core.db import delete_oldest
 from realtime.models import SocketWrite
 
 Kind = Literal["message", "notification"]
@@ -38,11 +39,5 @@ def writes_of(*, kind: Kind, object_id: int) -> list[SocketWrite]:
 
 def prune(*, written_before: datetime, batch_size: int, max_batches: int) -> int:
     """Deletes rows older than the retention, oldest first, a bounded number per call."""
-    deleted = 0
-    for _ in range(max_batches):
-        ids = list(SocketWrite.objects.filter(written_at__lt=written_before).order_by("written_at")
-                   .values_list("id", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += SocketWrite.objects.filter(id__in=ids).delete()[0]
-    return deleted
+    return delete_oldest(SocketWrite.objects.filter(written_at__lt=written_before), oldest_first_by="written_at",
+                         batch_size=batch_size, max_batches=max_batches)

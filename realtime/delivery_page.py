@@ -20,6 +20,9 @@ from django.utils.html import format_html
 from realtime import delivery_log
 from realtime.models import Event
 
+# What the "Delivered" time is: the receipt's, which follows the first write by the receipt batch's window.
+DELIVERED = "when the receipt of its first write to a socket was recorded (or the client's own delivery receipt)"
+
 
 @dataclass(frozen=True)
 class Step:

@@ -31,7 +31,7 @@ from django.conf import settings
 
 from core.errors import ClientError
 from realtime import frames
-from realtime.fanout import Push
+from realtime.fanout import Push, push_now
 from realtime.handover import enqueue
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,14 @@ def confirmation_of_retry(message_sent: frames.Frame, *, reply_channel: str, ide
 def refusal(error: ClientError, *, reply_channel: str, temp_id: str | None, idempotency_key: str | None) -> Push:
     return Push(frame=frames.error(error.error, code=error.code, temp_id=temp_id), channel=reply_channel,
                 reply_to=idempotency_key)
+
+
+def refused(error: ClientError, *, reply_channel: str | None) -> dict[str, Any]:
+    """A request a worker refused: the asking socket (if a socket asked) hears an `error` frame
+    now; the returned dict is what a REST view that waited for the task reads."""
+    if reply_channel:
+        push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
+    return error.as_dict()
 
 
 def gave_up(request: dict[str, Any]) -> Push:

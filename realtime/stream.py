@@ -20,6 +20,7 @@ import orjson
 from django.db import connection
 from django.db.models import Min
 
+from core.db import delete_oldest
 from core.errors import ClientError
 from realtime import frames
 from realtime.db import socket_database
@@ -110,14 +111,8 @@ def amend(*, user_ids: list[int], family: str, types: list[str], match: list[str
 def prune(*, created_before: datetime, batch_size: int, max_batches: int) -> int:
     """Deletes events older than the retention, oldest first, a bounded number per call. Heads
     stay: a user's numbering never restarts."""
-    deleted = 0
-    for _ in range(max_batches):
-        ids = list(Event.objects.filter(created_at__lt=created_before).order_by("created_at")
-                   .values_list("id", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += Event.objects.filter(id__in=ids).delete()[0]
-    return deleted
+    return delete_oldest(Event.objects.filter(created_at__lt=created_before), oldest_first_by="created_at",
+                         batch_size=batch_size, max_batches=max_batches)
 
 
 # Reading ---------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from core.api.fields import (
     TextField,
     TimestampField,
 )
-from core.errors import ValidationFailed
 
 
 class SendMessageSerializer(serializers.Serializer):
@@ -45,12 +44,6 @@ class SendMessageWithUploadSerializer(SendMessageSerializer):
 class EditMessageSerializer(serializers.Serializer):
     message = TextField(allow_blank=True, trim_whitespace=False,
                         help_text="The new text; may be empty only when the message has an attachment.")
-
-    def validate(self, attrs: dict) -> dict:
-        # An absent text must not read as "" and clear an attachment's caption.
-        if self.initial_data.get("message") is None:
-            raise ValidationFailed("message is required")
-        return attrs
 
 
 class ReactionRequestSerializer(serializers.Serializer):

@@ -8,14 +8,14 @@ bounds, required, default); their own conversions and checks are not used.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.utils import html
 
-from core.errors import ClientError
+from core.errors import ClientError, ValidationFailed
 from core.validation import (
     BOOLEAN_WORDS,
     MAX_ID,
@@ -38,7 +38,13 @@ PATH_ID = r"[^/]+"
 
 
 class ParsedField(serializers.Field):
-    """An absent optional field takes its default (or None); anything else goes to `parse`."""
+    """An absent optional field takes its default (or None); anything else goes to `parse`, which
+    refuses an absent required value in its own words, as on a socket. A parser that reads nothing
+    as a value (text as "", a flag as its default) says so with `parser_refuses_absence = False`:
+    the field then refuses it as "<name> is required" (an edit without text must not clear a
+    caption; a preferences PATCH without the flag must not turn emails back on)."""
+
+    parser_refuses_absence: ClassVar[bool] = True
 
     def parse(self, value: Any) -> Any:
         raise NotImplementedError
@@ -59,6 +65,8 @@ class ParsedField(serializers.Field):
         if value is None and not self.required:
             return None if self.default is empty else self.get_default()
         try:
+            if value is None and not self.parser_refuses_absence:
+                raise ValidationFailed(f"{self.name} is required")
             return self.parse(value)
         except ClientError as error:
             raise serializers.ValidationError(error.error, code=error.code) from None
@@ -98,6 +106,8 @@ class IntegerRangeField(ParsedField, serializers.IntegerField):
 class TextField(ParsedField, serializers.CharField):
     """Text (`parse_text`): over `max_length` is `too_large`; without `allow_blank` it is required."""
 
+    parser_refuses_absence = False
+
     def parse(self, value: Any) -> str:
         return parse_text(value, self.name, max_length=self.max_length, required=not self.allow_blank)
 
@@ -127,11 +137,16 @@ class TimestampField(ParsedField, serializers.DateTimeField):
 
 
 class FlagField(ParsedField, serializers.BooleanField):
-    """`true` or `false`, or absent for its default (`parse_bool`); a form's text says "true" or "false"."""
+    """`true` or `false`, or absent for its default (`parse_bool`; required without one); a form's
+    text says "true" or "false"."""
 
-    def __init__(self, *, default: bool, **kwargs: Any) -> None:
-        super().__init__(required=False, default=default, **kwargs)
-        self.flag_default = default
+    parser_refuses_absence = False
+
+    def __init__(self, *, default: bool | None = None, **kwargs: Any) -> None:
+        if default is not None:
+            kwargs.update(required=False, default=default)
+        super().__init__(**kwargs)
+        self.flag_default = bool(default)
 
     def get_value(self, dictionary: Any) -> Any:
         value = super().get_value(dictionary)

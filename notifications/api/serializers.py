@@ -5,7 +5,6 @@ from django.conf import settings
 from rest_framework import serializers
 
 from core.api.fields import FlagField, IdField, TextField
-from core.errors import ValidationFailed
 from notifications.models import PRIORITY_RANKS
 
 
@@ -72,6 +71,11 @@ class NotificationAcknowledgedSerializer(serializers.Serializer):
     acknowledged_at = serializers.DateTimeField()
 
 
+class InboxQuerySerializer(serializers.Serializer):
+    include_resolved = FlagField(
+        default=False, help_text="Also list notifications whose ERP object was resolved (hidden by default).")
+
+
 class AcknowledgementQuerySerializer(serializers.Serializer):
     related_object_type = TextField(max_length=100)
     related_object_id = IdField()
@@ -92,13 +96,8 @@ class AcknowledgementSerializer(serializers.Serializer):
 
 
 class PreferencesRequestSerializer(serializers.Serializer):
-    email_digest = FlagField(default=True, help_text="Send missed-message emails (required).")
-
-    def validate(self, attrs: dict) -> dict:
-        # An empty PATCH must not turn emails back on.
-        if self.initial_data.get("email_digest") is None:
-            raise ValidationFailed("email_digest is required")
-        return attrs
+    # Required: an empty PATCH must not turn emails back on.
+    email_digest = FlagField(help_text="Send missed-message emails.")
 
 
 class PreferencesSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ notification itself, only the read, dismiss and acknowledge actions.
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -15,14 +15,12 @@ from core.api.schema import ErrorSerializer, id_path_parameter
 from core.api.tasks import raise_if_error, wait_for
 from core.api.viewsets import ApiViewSet, action
 from core.errors import Forbidden
-from core.validation import BOOLEAN_WORDS, parse_bool, parse_id
+from core.validation import parse_id
 from notifications import selectors, services, tasks
 from notifications.api import serializers as s
 from notifications.api.filters import NotificationFilter
 
 ID_PARAMETER = id_path_parameter("id", "The notification's id.")
-INCLUDE_RESOLVED_PARAMETER = OpenApiParameter(
-    "include_resolved", bool, description="Also list notifications whose ERP object was resolved (hidden by default).")
 
 
 class NotificationPagination(PageNumberPagination):
@@ -47,15 +45,15 @@ class NotificationViewSet(ApiViewSet):
         return selectors.inbox(self.user_id, include_resolved=self.include_resolved())
 
     def include_resolved(self) -> bool:
-        value = self.request.query_params.get("include_resolved")
-        return parse_bool(None if value is None else BOOLEAN_WORDS.get(value.lower(), value), "include_resolved",
-                          default=False)
+        query = s.InboxQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data["include_resolved"]
 
     async def run(self, task, **kwargs) -> dict | None:
         outcome = await wait_for(task, user_id=self.user_id, **kwargs)
         return None if outcome is None else raise_if_error(outcome)
 
-    @extend_schema(parameters=[INCLUDE_RESOLVED_PARAMETER],
+    @extend_schema(parameters=[s.InboxQuerySerializer],
                    responses={200: s.NotificationSerializer(many=True), 400: ErrorSerializer})
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []

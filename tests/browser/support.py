@@ -5,6 +5,8 @@ import functools
 import json
 import os
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,29 @@ def run_node(args: list[str], *, env: dict[str, str], timeout: float) -> subproc
     if result.returncode != 0:
         pytest.fail(f"node {' '.join(args)} exited with {result.returncode}:\n{output[-12000:]}", pytrace=False)
     return result
+
+
+def run_browser_script(script: str, env: dict[str, str], *, timeout: float, answer: Callable[[str], None]) -> str:
+    """Runs a Playwright script of web/tests in Node and returns its output; `answer` handles each
+    line it prints that starts with "@@" (a request to the test: the script waits for its effect).
+    Fails the test if the script fails or outlives `timeout`."""
+    process = subprocess.Popen([*NODE, script], cwd=WEB, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    lines = []
+    try:
+        for line in process.stdout or ():
+            lines.append(line)
+            if line.startswith("@@"):
+                answer(line)
+        process.wait()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:  # a request failed: the script would wait for what it asked for
+            process.kill()
+    output = "".join(lines)
+    print(output)
+    if process.returncode != 0:
+        pytest.fail(f"the browser script {script} failed:\n{output[-8000:]}", pytrace=False)
+    return output

@@ -11,15 +11,13 @@ Screenshots: tests/artifacts/screenshots/compat-*.png.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
+import re
 
 import pytest
 
 from config.celery_app import app as celery_app
 from notifications.tasks import SEND_NOTIFICATION
-from tests.browser.support import NODE, SCREENSHOTS, WEB, ensure_web_tooling, users_json
+from tests.browser.support import SCREENSHOTS, ensure_web_tooling, run_browser_script, run_node, users_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,27 +37,22 @@ def test_two_people_use_the_source_components_on_the_compat_hooks(stack, make_us
     ensure_web_tooling()
     users = [make_user("Alice", last_name="Anders"), make_user("Bob", last_name="Brown")]
     env = {
-        **os.environ, "E2E_BASE_URL": stack.http_url, "E2E_USERS": users_json(users),
+        "E2E_BASE_URL": stack.http_url, "E2E_USERS": users_json(users),
         "E2E_SCREENSHOTS": str(SCREENSHOTS), "E2E_NOTIFICATION_TITLE": NOTIFICATION_TITLE,
     }
-    script = subprocess.Popen(
-        [*NODE, "tests/compat.browser.js"], cwd=WEB, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )
-    watchdog = threading.Timer(SCRIPT_TIMEOUT_SECONDS, script.kill)
-    watchdog.start()
-    lines = []
-    try:
-        for line in script.stdout:
-            lines.append(line)
-            if line.startswith("@@notify "):
-                send_notification(int(line.split()[1]))
-        script.wait()
-    finally:
-        watchdog.cancel()
-        if script.poll() is None:
-            script.kill()
-    output = "".join(lines)
-    print(output)
-    assert script.returncode == 0, f"the browser script failed:\n{output[-8000:]}"
+
+    def answer(line: str) -> None:
+        if line.startswith("@@notify "):
+            send_notification(int(line.split()[1]))
+
+    output = run_browser_script("tests/compat.browser.js", env, timeout=SCRIPT_TIMEOUT_SECONDS, answer=answer)
     assert "compat hooks: all steps passed" in output
+
+
+def test_use_web_socket_on_another_url_queues_what_is_sent_before_it_opens():
+    """web/tests/compat.test.js, in Node with jsdom and a stand-in WebSocket: no server needed."""
+    ensure_web_tooling()
+    result = run_node(["--test", "--test-reporter=spec", "tests/compat.test.js"],
+                      env={"E2E_BASE_URL": "http://erp.example.test", "E2E_USERS": "[]"}, timeout=120)
+    counts = {name: int(count) for name, count in re.findall(r"^ℹ (\w+) (\d+)$", result.stdout, re.M)}
+    assert counts["fail"] == 0 and counts["pass"] >= 1, counts

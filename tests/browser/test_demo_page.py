@@ -17,9 +17,6 @@ Screenshots: tests/artifacts/screenshots/.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
 from datetime import timedelta
 
 import pytest
@@ -29,7 +26,7 @@ from django.utils import timezone
 from config.celery_app import app as celery_app
 from notifications.models import InAppNotification
 from notifications.tasks import RESOLVE, SEND_NOTIFICATION, SEND_REMINDERS
-from tests.browser.support import NODE, SCREENSHOTS, WEB, ensure_web_tooling, users_json
+from tests.browser.support import SCREENSHOTS, ensure_web_tooling, run_browser_script, users_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -91,27 +88,9 @@ def test_two_people_use_the_demo_page(stack, make_user):
     users = [make_user("Alice", last_name="Anders"), make_user("Bob", last_name="Brown"),
              make_user("Carol", last_name="Clark")]
     env = {
-        **os.environ, "E2E_BASE_URL": stack.http_url, "E2E_USERS": users_json(users),
+        "E2E_BASE_URL": stack.http_url, "E2E_USERS": users_json(users),
         "E2E_SCREENSHOTS": str(SCREENSHOTS), "E2E_NOTIFICATION_TITLE": NOTIFICATION_TITLE,
         "E2E_ACK_TITLE": ACK_TITLE, "E2E_STOCK_TITLE": STOCK_TITLE, "E2E_STOCK_ITEM": " ".join(map(str, STOCK_ITEM)),
     }
-    script = subprocess.Popen(
-        [*NODE, "tests/demo.browser.js"], cwd=WEB, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    watchdog = threading.Timer(SCRIPT_TIMEOUT_SECONDS, script.kill)
-    watchdog.start()
-    lines = []
-    try:
-        for line in script.stdout:
-            lines.append(line)
-            if line.startswith("@@"):
-                answer(line)
-        script.wait()
-    finally:
-        watchdog.cancel()
-        if script.poll() is None:  # a command failed: the script would wait for what it asked for
-            script.kill()
-    output = "".join(lines)
-    print(output)
-    assert script.returncode == 0, f"the browser script failed:\n{output[-8000:]}"
+    output = run_browser_script("tests/demo.browser.js", env, timeout=SCRIPT_TIMEOUT_SECONDS, answer=answer)
     assert "demo page: all steps passed" in output

@@ -3,9 +3,11 @@ notification sent through the real server and worker, when it was stored, which 
 recipient's sockets it was written to, when it was delivered, read and acknowledged."""
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
+import requests
 from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
@@ -35,6 +37,11 @@ def table_rows(html: str, table_id: str) -> list[list[str]]:
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
 
 
+def when(at) -> str:
+    """A time as the page shows it (UTC)."""
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def timeline(html: str) -> dict[str, str]:
     return {what: when for what, when, _ in table_rows(html, "delivery-timeline")}
 
@@ -54,8 +61,9 @@ async def test_a_message_shows_its_sockets_delivery_and_read(ws, make_user):
     url = reverse("admin:chat_chatmessage_delivery", args=[sent["id"]])
     html = (await sync_to_async(client.get)(url)).content.decode()
     steps = timeline(html)
-    assert steps["Stored"] != "not yet"
-    assert steps["Delivered (first write to a socket of the receiver)"] != "not yet"
+    message = await ChatMessage.objects.aget(pk=sent["id"])
+    assert steps["Stored"] == when(message.timestamp)
+    assert steps["Delivered"] == when(message.delivered_at)
     assert steps["Read"] == "not yet"
     sockets = table_rows(html, "delivery-sockets")
     assert len(sockets) == 2 and len({socket for _, socket, _ in sockets}) == 2, "bob's two sockets"
@@ -65,11 +73,11 @@ async def test_a_message_shows_its_sockets_delivery_and_read(ws, make_user):
     await bob_phone.send({"type": "read_receipt", "message_ids": [sent["id"]]})
     await alice_ws.expect("read_receipt")
     html = (await sync_to_async(client.get)(url)).content.decode()
-    message = await ChatMessage.objects.aget(pk=sent["id"])
-    assert timeline(html)["Read"] == message.read_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    await message.arefresh_from_db()
+    assert timeline(html)["Read"] == when(message.read_at)
 
 
-async def test_a_notification_shows_its_socket_and_acknowledgement(ws, make_user):
+async def test_a_notification_shows_its_socket_and_acknowledgement(stack, ws, make_user):
     bob = make_user("Bob")
     bell = await ws(bob, "/ws/notifications/")
     celery_app.send_task(SEND_NOTIFICATION, kwargs={
@@ -81,15 +89,22 @@ async def test_a_notification_shows_its_socket_and_acknowledgement(ws, make_user
     await eventually(lambda: SocketWrite.objects.filter(kind="notification", object_id=notification_id).exists())
 
     client = await sync_to_async(staff_client)()
-    html = (await sync_to_async(client.get)(reverse("admin:notifications_inappnotification_delivery",
-                                                    args=[notification_id]))).content.decode()
-    steps = timeline(html)
-    assert steps["Stored"] != "not yet" and steps["Delivered (first write to a socket of the recipient)"] != "not yet"
-    assert steps["Acknowledged"] == "not yet" and steps["Read"] == "not yet"
-    [(_, socket, _)] = table_rows(html, "delivery-sockets")
-    assert socket
+    url = reverse("admin:notifications_inappnotification_delivery", args=[notification_id])
+    html = (await sync_to_async(client.get)(url)).content.decode()
     notification = await InAppNotification.objects.aget(pk=notification_id)
-    assert notification.delivered_at is not None
+    steps = timeline(html)
+    assert steps["Stored"] == when(notification.created_at) and steps["Delivered"] == when(notification.delivered_at)
+    assert steps["Acknowledged"] == steps["Reminded"] == steps["Escalated"] == steps["Read"] == "not yet"
+    [(written_at, socket, _)] = table_rows(html, "delivery-sockets")
+    assert "specific." in socket and written_at <= steps["Delivered"]
+
+    acknowledged = await asyncio.to_thread(
+        requests.post, f"{stack.http_url}/api/v1/communication/notifications/{notification_id}/acknowledge/",
+        headers={"Authorization": f"Token {bob.token}"}, timeout=15)
+    assert acknowledged.status_code == 200, acknowledged.text
+    await notification.arefresh_from_db()
+    steps = timeline((await sync_to_async(client.get)(url)).content.decode())
+    assert steps["Acknowledged"] == when(notification.acknowledged_at)
 
 
 def test_the_page_is_for_staff_and_says_when_no_socket_was_written_to():
@@ -99,10 +114,16 @@ def test_the_page_is_for_staff_and_says_when_no_socket_was_written_to():
     url = reverse("admin:chat_chatmessage_delivery", args=[message.pk])
     anonymous = Client().get(url)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    not_staff = Client()
+    not_staff.force_login(factories.make_user("Student"))
+    assert not_staff.get(url).status_code == 302, "the admin's login page, for staff"
+    staff_without_permissions = Client()
+    staff_without_permissions.force_login(factories.make_user("Clerk", is_staff=True))
+    assert staff_without_permissions.get(url).status_code == 403
     client = staff_client()
     html = client.get(url).content.decode()
     assert 'id="delivery-sockets-none"' in html
-    assert timeline(html)["Delivered (first write to a socket of the receiver)"] == "not yet"
+    assert timeline(html)["Delivered"] == "not yet"
     assert client.get(reverse("admin:chat_chatmessage_delivery", args=[message.pk + 1000])).status_code == 404
     changelist = client.get(reverse("admin:chat_chatmessage_changelist")).content.decode()
     assert f'href="{url}"' in changelist

@@ -325,15 +325,18 @@ function unsentView(entry) {
   return { temp_id, receiver_id, message, attachment_id, reply_to_id, created_at };
 }
 
-/** One session per server and token, shared by every user of it; stopped when the last releases it. */
-function sharedRegistry(Session) {
-  const sessions = new Map();
-  return function acquire(options) {
-    const key = `${options.baseUrl ?? ""}|${options.token}`;
-    let holder = sessions.get(key);
+/**
+ * One value per key, shared by every user of it: `acquire(key, create)` makes it (`create()`) for
+ * the first user and hands out `{ value, release }`; `stop(value)` runs when the last one releases
+ * it, deferred: React mounts effects twice in development, and the second mount reuses the value.
+ */
+export function sharedByKey(stop) {
+  const holders = new Map();
+  return function acquire(key, create) {
+    let holder = holders.get(key);
     if (!holder) {
-      holder = { session: new Session(options).start(), users: 0, stopTimer: null };
-      sessions.set(key, holder);
+      holder = { value: create(), users: 0, stopTimer: null };
+      holders.set(key, holder);
     }
     clearTimeout(holder.stopTimer);
     holder.users += 1;
@@ -342,15 +345,23 @@ function sharedRegistry(Session) {
       if (released) return;
       released = true;
       holder.users -= 1;
-      // Deferred: React mounts effects twice in development; the second mount reuses the socket.
       if (holder.users === 0) {
         holder.stopTimer = setTimeout(() => {
-          sessions.delete(key);
-          holder.session.stop();
+          holders.delete(key);
+          stop(holder.value);
         }, 0);
       }
     };
-    return { session: holder.session, release };
+    return { value: holder.value, release };
+  };
+}
+
+/** One session per server and token, shared by every user of it; stopped when the last releases it. */
+function sharedRegistry(Session) {
+  const acquire = sharedByKey((session) => session.stop());
+  return (options) => {
+    const { value, release } = acquire(`${options.baseUrl ?? ""}|${options.token}`, () => new Session(options).start());
+    return { session: value, release };
   };
 }
 

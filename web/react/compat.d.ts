@@ -4,7 +4,8 @@
  * (docs/frontend.md, "Migrating from the source hooks").
  */
 import type {
-  CloseInfo, Conversation, Id, IdInput, Message, NotificationEntry, ServerFrame, SocketStatus,
+  ChatConnectionFrame, CloseInfo, Conversation, Id, IdInput, Message, NotificationConnectionFrame, NotificationEntry,
+  ServerFrame, SocketStatus,
 } from "../client/index.js";
 
 /** `status` once a handshake was refused: no retry until the page (or the hook) starts again. */
@@ -17,14 +18,22 @@ export declare const TYPING_IDLE_MS: number;
 /** The status of a hook's socket: the client's, or `"refused"` after a refused handshake. */
 export type CompatStatus = SocketStatus | typeof STATUS_REFUSED;
 
-export interface UseWebSocketOptions {
+/**
+ * `Data` is what `onMessage` gets: the project's frames by default (for `/ws/chat/` and
+ * `/ws/notifications/`); for another URL, name its type (or `unknown`): a frame that is not JSON
+ * arrives as its text.
+ */
+export interface UseWebSocketOptions<Data = ServerFrame> {
   /** Every frame, parsed, once (duplicates by message id and `seq` are dropped). */
-  onMessage?: ((data: ServerFrame) => void) | undefined;
-  /** On every (re)connection, with the `connection` frame (the project's sockets) or the open event. */
-  onOpen?: ((event: unknown) => void) | undefined;
+  onMessage?: ((data: Data) => void) | undefined;
+  /** On every (re)connection: the `connection` frame on the project's sockets, null on another URL. */
+  onOpen?: ((frame: ChatConnectionFrame | NotificationConnectionFrame | null) => void) | undefined;
   onClose?: ((event: CloseInfo) => void) | undefined;
-  /** An abnormal close (any code but 1000 and 1001), or a socket error. */
-  onError?: ((event: unknown) => void) | undefined;
+  /**
+   * An abnormal close (any code but 1000 and 1001), with its `CloseInfo`; on another URL also the
+   * socket's `error` event (the source passed the error event only).
+   */
+  onError?: ((event: CloseInfo | Event) => void) | undefined;
   /** Other URLs than the project's sockets only: attempts before giving up (default 5). */
   reconnectAttempts?: number | undefined;
   /** Other URLs than the project's sockets only: the first delay, doubled per attempt (default 2000 ms). */
@@ -32,7 +41,11 @@ export interface UseWebSocketOptions {
 }
 
 export interface UseWebSocketResult {
-  /** Sends a frame now, or queues it until open (typing and ping are dropped instead); returns whether it went now. */
+  /**
+   * Sends a frame now, or queues it until open (typing and ping are dropped instead); returns
+   * whether it went now. A chat `message` on the project's chat socket goes to the client's outbox
+   * (returns true): sent, and resent with its `temp_id`, until stored.
+   */
   sendMessage: (data: object) => boolean;
   /** Lets go of the socket for this hook (it closes when no other hook uses it). */
   disconnect: () => void;
@@ -40,7 +53,9 @@ export interface UseWebSocketResult {
 }
 
 /** One socket per URL: `/ws/chat/?token=…` and `/ws/notifications/?token=…` use the user's shared socket. */
-export declare function useWebSocket(url: string | null | undefined, options?: UseWebSocketOptions): UseWebSocketResult;
+export declare function useWebSocket<Data = ServerFrame>(
+  url: string | null | undefined, options?: UseWebSocketOptions<Data>,
+): UseWebSocketResult;
 
 /** A message as the source's hooks keep it: the project's message, with the receipt fields they set. */
 export type CompatMessage = Message;
@@ -49,12 +64,12 @@ export interface UseChatWebSocketResult {
   isConnected: boolean;
   /** By conversation id, oldest first, each once; the user's own from `message_sent`. */
   messages: { [conversationId: number]: CompatMessage[] };
-  /** `{ [sender_id]: true }` for whoever is typing to the user now. */
+  /** `{ [sender_id]: true }` for whoever is typing to the user now (the source set `false`; here the key goes). */
   typingUsers: { [senderId: string]: boolean };
   onlineUsers: Set<Id>;
   /** Returns the `temp_id` (a fresh unique one by default); the send is retried with it until stored. */
   sendChatMessage: (receiverId: IdInput, message: string, tempId?: string) => string;
-  /** `true` at most once per refresh period per receiver; `false` only after a `true`. */
+  /** `true` at most once per 2 s per receiver (several callers may call it on every keystroke); `false` only after a `true`. */
   sendTypingIndicator: (receiverId: IdInput, isTyping: boolean) => void;
   markAsRead: (messageIdOrIds: IdInput | IdInput[]) => void;
   markConversationAsRead: (conversationId: IdInput) => void;

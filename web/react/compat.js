@@ -28,7 +28,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 
 import { Emitter } from "../client/emitter.js";
 import { RecentSet, toId } from "../client/ids.js";
-import { sharedChatSession, sharedNotificationSession } from "../client/session.js";
+import { sharedByKey, sharedChatSession, sharedNotificationSession } from "../client/session.js";
 import { backoffDelay, CLOSE_AUTH_FAILED, CLOSE_EVICTED, socketBaseUrl, STATUS } from "../client/socket.js";
 import { ChatStore, NotificationStore, PresenceStore, TypingStore } from "../client/stores.js";
 import { useRealtimeConfig } from "./index.js";
@@ -307,33 +307,19 @@ class PlainSocket extends Emitter {
   }
 }
 
-const plainSockets = new Map();
+const plainSockets = sharedByKey(({ socket, forget }) => {
+  forget();
+  socket.close();
+});
 
 function acquirePlainSocket(url, options) {
-  let holder = plainSockets.get(url);
-  if (!holder) {
-    holder = { socket: new PlainSocket(url, options).connect(), users: 0, stopTimer: null };
-    const online = () => holder.socket.reconnectNow();
+  const { value, release } = plainSockets(url, () => {
+    const socket = new PlainSocket(url, options).connect();
+    const online = () => socket.reconnectNow();
     globalThis.addEventListener?.("online", online);
-    holder.forget = () => globalThis.removeEventListener?.("online", online);
-    plainSockets.set(url, holder);
-  }
-  clearTimeout(holder.stopTimer);
-  holder.users += 1;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    holder.users -= 1;
-    if (holder.users === 0) {
-      holder.stopTimer = setTimeout(() => {
-        plainSockets.delete(url);
-        holder.forget();
-        holder.socket.close();
-      }, 0);
-    }
-  };
-  return { socket: holder.socket, release };
+    return { socket, forget: () => globalThis.removeEventListener?.("online", online) };
+  });
+  return { socket: value.socket, release };
 }
 
 /** `url` (absolute, or a path against the provider's or the page's host) -> what to connect to. */
@@ -357,6 +343,8 @@ function resolveSocketUrl(url, providerBaseUrl) {
 function familyConnection(session, family) {
   const { client } = session;
   return {
+    // A chat message sent through it goes to the client's outbox, open or not.
+    hasOutbox: "chat" in session,
     status: () => family.store(session).state.status,
     isOpen: () => client.isOpen,
     on: (type, listener) => client.on(type, listener),
@@ -377,6 +365,7 @@ function familyConnection(session, family) {
 
 function plainConnection(socket) {
   return {
+    hasOutbox: false,
     status: () => socket.status,
     isOpen: () => socket.isOpen,
     on: (type, listener) => socket.on(type, listener),
@@ -468,7 +457,9 @@ export function useWebSocket(url, options = {}) {
     const conn = connectionRef.current;
     if (conn?.isOpen() && conn.send(frame)) return true;
     if (conn && "type" in frame && (frame.type === "typing" || frame.type === "ping")) return false;
-    if (conn && (frame.type === "message" || (frame.type == null && frame.receiver_id != null))) return conn.send(frame);
+    if (conn?.hasOutbox && (frame.type === "message" || (frame.type == null && frame.receiver_id != null))) {
+      return conn.send(frame);
+    }
     queue.current.push(frame);
     if (queue.current.length > QUEUE_LIMIT) queue.current.shift();
     return false;

@@ -78,9 +78,7 @@ def mark_read(
             sender_id=sender_id, up_to_id=up_to_id, reply_channel=reply_channel,
         )
     except ClientError as error:
-        if reply_channel:
-            push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
-        return error.as_dict()
+        return replies.refused(error, reply_channel=reply_channel)
     return {"count": result.count, "read_at": iso_z(result.read_at)}
 
 
@@ -91,9 +89,7 @@ def _answered(change: Callable[[], object], reply_channel: str | None) -> dict:
     try:
         change()
     except ClientError as error:
-        if reply_channel:
-            push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
-        return error.as_dict()
+        return replies.refused(error, reply_channel=reply_channel)
     return {"ok": True}
 
 

@@ -11,8 +11,7 @@ from core.errors import ClientError
 from core.timestamps import iso_z
 from notifications import services
 from notifications import tasks as names
-from realtime import frames
-from realtime.fanout import Push, push_now
+from realtime import replies
 from workers.tasks.base import ReliableTask
 
 logger = logging.getLogger(__name__)
@@ -75,18 +74,12 @@ def sweep_outbox() -> dict:
     return {"enqueued": services.redispatch_due_outbox()}
 
 
-def _report(error: ClientError, reply_channel: str | None) -> dict:
-    if reply_channel:
-        push_now([Push(frame=frames.error(error.error, code=error.code), channel=reply_channel)])
-    return error.as_dict()
-
-
 @shared_task(base=ReliableTask, name=names.MARK_READ)
 def mark_read(*, user_id: int, notification_id: int, reply_channel: str | None = None) -> dict:
     try:
         change = services.mark_read(user_id=user_id, notification_id=notification_id, reply_channel=reply_channel)
     except ClientError as error:
-        return _report(error, reply_channel)
+        return replies.refused(error, reply_channel=reply_channel)
     return {"notification_id": notification_id, "read_at": iso_z(change.at), "unread_count": change.unread_count}
 
 
@@ -101,7 +94,7 @@ def dismiss(*, user_id: int, notification_id: int, reply_channel: str | None = N
     try:
         change = services.dismiss(user_id=user_id, notification_id=notification_id)
     except ClientError as error:
-        return _report(error, reply_channel)
+        return replies.refused(error, reply_channel=reply_channel)
     return {"notification_id": notification_id, "unread_count": change.unread_count}
 
 
