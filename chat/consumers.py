@@ -11,7 +11,7 @@ from django.conf import settings
 from chat import tasks, typing
 from chat.selectors import is_blocked_either_way
 from chat.services import idempotency_key_for, validate_message_text, validate_read_selector
-from core import metrics
+from core import metrics, tracing
 from core.errors import ValidationFailed
 from core.users import active_user
 from core.validation import (
@@ -107,11 +107,14 @@ class ChatConsumer(PresenceMixin, RealtimeConsumer):
             await self.end_typing(receiver_id, only_if_active=True)
         idempotency_key = idempotency_key_for(temp_id)
         self.sends_started[idempotency_key] = time.monotonic()
-        send_queue().submit(self, {
+        send = {
             "sender_id": self.user_id, "receiver_id": receiver_id, "text": text, "temp_id": temp_id,
             "idempotency_key": idempotency_key,
             "attachment_id": attachment_id, "reply_channel": self.channel_name, "reply_to_id": reply_to_id,
-        })
+        }
+        if (parent := tracing.traceparent()) is not None:
+            send["trace"] = parent  # the worker links it to its batch's trace (core.tracing.link_to_batch)
+        send_queue().submit(self, send)
 
     async def handle_edit_message(self, frame: dict) -> None:
         message_id = parse_id(frame.get("message_id"), "message_id")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import SpanProcessor
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Link, Span, SpanKind
 
 tracer = trace.get_tracer("erp_comm")
 
@@ -77,6 +78,36 @@ def traceparent() -> str | None:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get("traceparent")
+
+
+@contextlib.contextmanager
+def continuing(parent: str | None) -> Iterator[None]:
+    """Runs the block in the trace of `parent` (a `traceparent()`), or outside any trace without
+    one, whatever the caller's context holds."""
+    if not _enabled:
+        yield
+        return
+    token = otel_context.attach(propagate.extract({"traceparent": parent}) if parent else otel_context.Context())
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+def link_to_batch(parents: Iterable[str | None], *, name: str) -> None:
+    """For requests handed over in one batch, each with the `traceparent()` of its arrival: the
+    batch's task runs in the trace of the first of them; every other request's trace gets a span
+    `name` here, linked to the task's, so that it does not end at the hand-over."""
+    if not _enabled:
+        return
+    batch = trace.get_current_span().get_span_context()
+    links = [Link(batch)] if batch.is_valid else []
+    for parent in parents:
+        if not parent:
+            continue
+        context = propagate.extract({"traceparent": parent})
+        if trace.get_current_span(context).get_span_context().trace_id != batch.trace_id:
+            tracer.start_span(name, context=context, links=links).end()
 
 
 class TraceIdFilter(logging.Filter):

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
+from core import tracing
 from core.errors import ClientError
 from realtime import frames
 from realtime.fanout import Push, push_now
@@ -172,7 +173,9 @@ class SendQueue:
 
     async def _publish(self, batch: Batch, sends: list[tuple[SendingSocket, dict]]) -> None:
         try:
-            await enqueue(self.task, sends=[send for _, send in sends])
+            # In the first send's trace, not in that of whatever freed the slot (an earlier answer).
+            with tracing.continuing(sends[0][1].get("trace")):
+                await enqueue(self.task, sends=[send for _, send in sends])
         except ClientError as error:
             # Refused: each socket hears it for each send (it re-sends them), and moves on.
             await asyncio.gather(*(socket.send_error(error, send) for socket, send in sends), return_exceptions=True)

@@ -44,6 +44,7 @@ class ExportedSpan:
     span_id: str
     parent_id: str
     attributes: dict
+    links: tuple[tuple[str, str], ...] = ()
 
 
 class Collector:
@@ -80,6 +81,7 @@ class Collector:
                     self.spans.append(ExportedSpan(
                         service=service, name=span.name, trace_id=span.trace_id.hex(), span_id=span.span_id.hex(),
                         parent_id=span.parent_span_id.hex(), attributes={a.key: _value(a.value) for a in span.attributes},
+                        links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
                     ))
 
     def trace(self, trace_id: str) -> list[ExportedSpan]:
@@ -97,7 +99,9 @@ def _value(value):
 def traced_stack() -> Iterator[tuple[Collector, AsgiServer, CeleryWorker]]:
     collector, redis = Collector(), PrivateRedis()
     environment = {**redis.environment(), "TRACING_ENABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
-                   "OTEL_BSP_SCHEDULE_DELAY": "100", "LOG_LEVEL": "INFO", "CELERY_TASK_LOG_LEVEL": "INFO"}
+                   "OTEL_BSP_SCHEDULE_DELAY": "100", "LOG_LEVEL": "INFO", "CELERY_TASK_LOG_LEVEL": "INFO",
+                   # One batch of sends in flight: a burst's later sends wait and leave together.
+                   "CHAT_SEND_BATCHES_IN_FLIGHT": "1"}
     processes = [CeleryWorker(f"traced{SLOT}-worker", **environment)]
     processes.append(server := AsgiServer(f"traced{SLOT}-asgi", **environment))
     yield collector, server, processes[0]
@@ -173,6 +177,41 @@ async def test_one_message_is_one_trace_from_the_frame_to_each_socket_and_the_re
     assert not [s.name for s in spans if "traced" in repr(s.attributes)]
     # The worker's log lines of the task carry the trace id.
     assert f"trace={root.trace_id} Task chat.send_messages[" in worker.log_text()
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+async def test_each_send_of_a_batch_keeps_a_trace_linked_to_the_batchs(traced_stack, make_user, sockets):
+    collector, server, _ = traced_stack
+    alice, bob = make_user("Alice"), make_user("Bob")
+    alice_ws = await sockets(server.ws_url, alice, "/ws/chat/")
+    burst = 6
+    for number in range(burst):
+        await alice_ws.send({"type": "message", "receiver_id": bob.id, "message": f"burst {number}", "temp_id": f"b-{number}"})
+    for _ in range(burst):
+        await alice_ws.expect("message_sent")
+
+    def roots() -> list[ExportedSpan]:
+        return [s for s in list(collector.spans) if s.name == "chat receive message"]
+
+    def stored_in(trace_id: str) -> bool:
+        return any(s.name == "run/chat.send_messages" for s in collector.trace(trace_id))
+
+    def linked_to_a_batch(trace_id: str) -> bool:
+        return any(s.name == "chat.send_messages batched" and s.links
+                   and any(t.span_id == s.links[0][1] for t in collector.trace(s.links[0][0]))
+                   for s in collector.trace(trace_id))
+
+    wait_until(lambda: len(roots()) == burst and all(stored_in(r.trace_id) or linked_to_a_batch(r.trace_id)
+                                                      for r in roots()), timeout=30, what="every send's trace")
+    batched = [r for r in roots() if not stored_in(r.trace_id)]
+    assert batched, "the burst left in batches of more than one send"
+    for root in batched:
+        [link_span] = [s for s in collector.trace(root.trace_id) if s.name == "chat.send_messages batched"]
+        assert link_span.parent_id == root.span_id
+        [(trace_id, span_id)] = link_span.links
+        assert trace_id in {r.trace_id for r in roots()}, "the batch runs in the trace of its first send"
+        assert any(s.span_id == span_id and s.name == "run/chat.send_messages" for s in collector.trace(trace_id))
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.utils import timezone
 from chat import digests, selectors, services
 from chat import tasks as names
 from chat.typing import expire_typing_sync
+from core import tracing
 from core.errors import ClientError
 from core.timestamps import iso_z
 from realtime import frames, replies
@@ -32,7 +33,9 @@ def send_messages(*, sends: list[dict]) -> list[dict]:
     (`realtime.replies.SendQueue`), or a REST send, a batch of one. One outcome per send,
     `{"message_id": id}` or `{"error", "code"}`: never the text, which would otherwise wait in the
     result backend for the REST view that reads it."""
-    outcomes = send_messages_in_order([services.NewMessage(**send) for send in sends])
+    tracing.link_to_batch((send.get("trace") for send in sends), name="chat.send_messages batched")
+    outcomes = send_messages_in_order([services.NewMessage(**{key: value for key, value in send.items() if key != "trace"})
+                                       for send in sends])
     return [outcome.as_dict() if isinstance(outcome, ClientError) else {"message_id": outcome.pk}
             for outcome in outcomes]
 
