@@ -1091,6 +1091,7 @@ export declare class ChatStore extends Store<ChatState> {
   hasBlocked(userId: Id): boolean;
   /** The pending and failed sends addressed to `userId`, as message-like objects. */
   unsentTo(userId: Id): UnsentMessageView[];
+  /** The REST list; a conversation it lacks that a live frame brought meanwhile stays. */
   setConversations(conversations: Conversation[]): void;
   /** Merges messages (from REST or frames) into their conversation; duplicates by id collapse. */
   addMessages(conversationId: Id | null | undefined, incoming: Message[], options?: { hasMore?: boolean }): void;

@@ -72,10 +72,16 @@ export class ChatStore extends Store {
     return unsent.filter((entry) => entry.receiver_id === userId);
   }
 
+  /**
+   * The conversation list from REST. A conversation it lacks stays: a live frame brought it after
+   * the request left (the answer would otherwise drop a conversation just started).
+   */
   setConversations(conversations) {
-    const unreadCounts = Object.fromEntries(conversations.map((c) => [c.conversation_id, c.unread_count]));
+    const listed = new Set(conversations.map((c) => c.conversation_id));
+    const merged = [...conversations, ...this.state.conversations.filter((c) => !listed.has(c.conversation_id))];
+    const unreadCounts = Object.fromEntries(merged.map((c) => [c.conversation_id, c.unread_count]));
     const totalUnread = Object.values(unreadCounts).reduce((sum, n) => sum + n, 0);
-    this.set({ conversations: sortConversations(conversations), unreadCounts, totalUnread });
+    this.set({ conversations: sortConversations(merged), unreadCounts, totalUnread });
   }
 
   /** Merges messages (from REST or frames) into their conversations; duplicates by id collapse. */

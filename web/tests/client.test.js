@@ -413,6 +413,16 @@ describe("replies, edits, deletions, reactions, mutes, blocks", () => {
   });
   const reaction = (fields) => ({ type: "reaction", message_id: 1, conversation_id: 7, user_id: 2, action: "add", ...fields });
 
+  test("a conversation list from REST keeps a conversation that a live frame brought after the request left", () => {
+    const store = new ChatStore();
+    store.set({ userId: 1 });
+    store.applyMessage({ ...message(3, { conversation_id: 8, receiver_id: 3 }), type: "message_sent" });
+    store.setConversations([{ conversation_id: 7, other_user: { id: 2 }, last_message: "message 2", last_message_at: at(2), unread_count: 1 }]);
+    assert.deepEqual(store.state.conversations.map((c) => c.conversation_id), [8, 7]);
+    assert.equal(store.state.totalUnread, 1);
+    assert.equal(store.conversationWith(3)?.conversation_id, 8);
+  });
+
   test("the store applies each change, and applying it again (a replay, a reload) changes nothing", () => {
     const store = new ChatStore();
     store.setConversations([{ conversation_id: 7, other_user: { id: 2 }, last_message: "message 2", last_message_at: at(2), unread_count: 0 }]);
